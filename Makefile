@@ -1,0 +1,77 @@
+# Omni-channel member and service hub. `make help` lists the targets.
+# Every target sets itself up on a fresh machine: the first run creates .venv (application, tests)
+# and .tools (SAM CLI, which pins its own boto3 and pydantic) from the requirements files.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs python3.12: use the same minor version locally when pyenv has it, else python3.
+PYTHON_BOOT := $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)
+VENV := .venv
+TOOLS := .tools
+PY := $(VENV)/bin/python
+STAGE ?= dev
+PORT ?= 3000
+ROLE ?= admin
+REGION ?= cn-north-1
+export SAM_CLI_TELEMETRY := 0
+export PYTHONPATH := $(CURDIR)/layers/hub:$(CURDIR)
+
+$(VENV)/.installed: layers/hub/requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check uv
+	@$(VENV)/bin/uv pip install -q --python $(PY) -r layers/hub/requirements.txt -r requirements-dev.txt
+	@touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt $(VENV)/.installed
+	@test -x $(TOOLS)/bin/python || $(PYTHON_BOOT) -m venv $(TOOLS)
+	@$(VENV)/bin/uv pip install -q --python $(TOOLS)/bin/python -r requirements-tools.txt
+	@touch $@
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: $(VENV)/.installed $(TOOLS)/.installed ## Create the virtual environments
+
+.PHONY: demo
+demo: $(VENV)/.installed ## Replay a multi-channel day through the local stack and report
+	@$(PY) -m devstack demo
+
+.PHONY: dev
+dev: $(VENV)/.installed ## Serve the HTTP API on 127.0.0.1:$(PORT) over the embedded AWS
+	@$(PY) -m devstack serve --port $(PORT)
+
+.PHONY: token
+token: $(VENV)/.installed ## Print a bearer token for the local API: make -s token ROLE=agent [LEADER=id] [STORE=id]
+	@$(PY) -m devstack token --role $(ROLE) $(if $(LEADER),--leader $(LEADER)) $(if $(STORE),--store $(STORE))
+
+.PHONY: lint
+lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff, mypy on the domain, cfn-lint and sam validate
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+	@$(VENV)/bin/cfn-lint template.yaml
+	@$(TOOLS)/bin/sam validate --lint --region $(REGION) > /dev/null
+
+.PHONY: format
+format: $(VENV)/.installed ## Apply ruff's fixes and format
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+.PHONY: test
+test: lint ## Everything CI runs: lint, then unit, integration and end-to-end tests
+	@$(PY) -m pytest -n 2 -q
+
+.PHONY: build
+build: $(TOOLS)/.installed ## sam build for the Lambda runtime (arm64, python3.12)
+	@$(TOOLS)/bin/sam build --parallel --cached
+
+.PHONY: deploy
+deploy: build ## sam deploy to STAGE=dev|prod (needs AWS credentials)
+	@$(TOOLS)/bin/sam deploy --config-env $(STAGE)
+
+.PHONY: clean
+clean: ## Remove build output and caches (keeps the virtual environments)
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .hypothesis

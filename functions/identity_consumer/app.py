@@ -1,0 +1,70 @@
+"""member.identified -> one member (create, attach, merge); member.erasure_requested -> erase."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from omnihub import wiring
+from omnihub.adapters.aws import client
+from omnihub.backbone import BusEvent
+from omnihub.clock import default_clock
+from omnihub.consumer import Consumer
+from omnihub.errors import InvalidInput
+from omnihub.identity.admin import erase_by_identities
+from omnihub.identity.resolver import request_for, resolve, usable_identities
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+def handle(event: BusEvent) -> None:
+    envelope = wiring.channel_envelope(event)
+    store = wiring.member_store()
+    if envelope.type == "member.identified":
+        resolution = resolve(store, request_for(envelope), default_clock())
+        logger.info(
+            "identities resolved",
+            extra={
+                "member_id": resolution.member_id,
+                "created": resolution.created,
+                "merged": len(resolution.merged),
+                "attached": len(resolution.attached),
+                "review_cases": len(resolution.review_cases),
+                "placeholders": resolution.placeholders,
+            },
+        )
+        for name, count in (
+            ("MembersCreated", int(resolution.created)),
+            ("MembersMerged", len(resolution.merged)),
+            ("ReviewCasesOpened", len(resolution.review_cases)),
+            ("PlaceholdersIgnored", resolution.placeholders),
+        ):
+            if count:
+                metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
+    elif envelope.type == "member.erasure_requested":
+        refs = [i.ref for i in usable_identities(envelope.member.identities)]
+        erased = erase_by_identities(store, refs, envelope.causing_event_id, default_clock())
+        logger.info("erasure requested", extra={"members_erased": len(erased)})
+    else:
+        raise InvalidInput(f"the identity consumer does not handle {envelope.type}")
+
+
+consumer = Consumer(
+    handle,
+    logger=logger,
+    metrics=metrics,
+    sqs=lambda: client("sqs"),
+    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer(event, context)

@@ -1,0 +1,156 @@
+"""Staff API over members: the one-person file, lookup, un-merge, erasure, review cases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, ConfigDict
+
+from omnihub import wiring
+from omnihub.api.http import build_resolver, caller, handle
+from omnihub.clock import default_clock
+from omnihub.errors import Forbidden, InvalidInput, NotFound
+from omnihub.events.channel import Identity, IdentityType
+from omnihub.identity.admin import current, erase, lookup, unmerge
+from omnihub.identity.file import identity_section
+from omnihub.identity.model import IdentityKey
+from omnihub.identity.normalise import InvalidIdentity, normalise
+from omnihub.settings import settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = build_resolver(logger)
+
+STAFF = frozenset({"agent", "quality", "admin"})
+POLICIES = {
+    "GET /v1/members/{id}": STAFF,
+    "GET /v1/members/lookup": STAFF | {"store"},
+    "POST /v1/members/{id}/unmerge": frozenset({"admin"}),
+    "DELETE /v1/members/{id}": frozenset({"admin"}),
+    "GET /v1/review-cases": frozenset({"admin"}),
+}
+MemberId = Annotated[str, Path(min_length=4, max_length=64, pattern=r"^mbr_[0-9a-f]+$")]
+
+
+class MaskedIdentity(BaseModel):
+    type: str
+    value: str
+
+
+class MemberFile(BaseModel):
+    member_id: str
+    created_at: str
+    identities: list[MaskedIdentity]
+    profile: dict[str, str]
+    channels: list[str]
+    requested_id: str | None = None
+    merged_into: str | None = None
+    split_from: str | None = None
+
+
+class Found(BaseModel):
+    member_id: str
+
+
+class UnmergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    identity: Identity
+
+
+class Unmerged(BaseModel):
+    member_id: str
+    new_member_id: str
+
+
+class Erased(BaseModel):
+    member_id: str
+    status: str
+
+
+class ReviewCaseView(BaseModel):
+    case_id: str
+    reason: str
+    member_ids: list[str]
+    identity_types: list[str]
+    causing_event_id: str
+    opened_at: str
+    status: str
+
+
+class ReviewCases(BaseModel):
+    items: list[ReviewCaseView]
+
+
+def _ref(identity_type: str, value: str, field: str) -> IdentityKey:
+    """The lookup key of a typed-in identity; a placeholder matches nobody."""
+    try:
+        normalised = normalise(identity_type, value, settings().extra_placeholders)
+    except InvalidIdentity as error:
+        raise InvalidInput(str(error), details=[{"field": field, "message": str(error)}]) from error
+    if normalised.placeholder:
+        raise NotFound("placeholder values match no member")
+    return (identity_type, wiring.vault().lookup_key(identity_type, normalised.value))
+
+
+@app.get("/v1/members/lookup")
+def lookup_member(
+    type: Annotated[IdentityType, Query()],
+    value: Annotated[str, Query(min_length=1, max_length=256)],
+) -> Found:
+    if caller(app).role == "store" and type != "store_card":
+        raise Forbidden("a store looks members up by the card it holds")
+    return Found(member_id=lookup(wiring.member_store(), _ref(type, value, "value")))
+
+
+@app.get("/v1/members/<member_id>")
+def get_member(member_id: MemberId) -> MemberFile:
+    member = current(wiring.member_store(), member_id)
+    return MemberFile(**identity_section(member, member_id))
+
+
+@app.post("/v1/members/<member_id>/unmerge")
+def unmerge_member(member_id: MemberId, request: UnmergeRequest) -> Unmerged:
+    ref = _ref(request.identity.type, request.identity.value, "identity.value")
+    store = wiring.member_store()
+    root = current(store, member_id).member_id
+    cause = f"unmerge:{root}:{ref[0]}:{ref[1][:16]}"
+    new_id = unmerge(store, member_id, ref, cause, default_clock())
+    logger.info("member split", extra={"member_id": root, "new_member_id": new_id})
+    return Unmerged(member_id=root, new_member_id=new_id)
+
+
+@app.delete("/v1/members/<member_id>")
+def erase_member(member_id: MemberId) -> Erased:
+    store = wiring.member_store()
+    erased = erase(store, member_id, f"erasure:{member_id}", default_clock())
+    logger.info("member erased", extra={"member_id": erased or member_id})
+    return Erased(member_id=erased or member_id, status="erased")
+
+
+@app.get("/v1/review-cases")
+def review_cases(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> ReviewCases:
+    cases = wiring.member_store().open_review_cases(limit)
+    return ReviewCases(
+        items=[
+            ReviewCaseView(
+                **{
+                    **c.__dict__,
+                    "member_ids": list(c.member_ids),
+                    "identity_types": list(c.identity_types),
+                }
+            )
+            for c in cases
+        ]
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(app, event, context, POLICIES)

@@ -1,0 +1,64 @@
+"""POST /v1/channels/{channel}/events: verify, validate, protect and log a channel event once."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
+
+from omnihub import wiring
+from omnihub.api.http import JSON, build_resolver
+from omnihub.clock import default_clock, wall_clock
+from omnihub.settings import settings
+from omnihub.webhook.intake import Intake, accept
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = build_resolver(logger)
+
+
+def _raw_body() -> bytes:
+    """The exact bytes the channel signed (API Gateway may hand them over base64-encoded)."""
+    event = app.current_event.raw_event
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+
+
+@app.post("/v1/channels/<channel>/events")
+def channel_event(channel: str) -> Response[str]:
+    intake = Intake(
+        secret_for=wiring.channel_secret,
+        vault=wiring.vault,
+        log=wiring.event_log(),
+        clock=default_clock(),
+        wall_clock=wall_clock(),
+        extra_placeholders=settings().extra_placeholders,
+    )
+    signature = app.current_event.get_header_value("x-omni-signature", case_sensitive=False)
+    result = accept(intake, channel, signature, _raw_body())
+    logger.append_keys(channel=channel, event_id=result.event_id, event_type=result.type)
+    logger.info("channel event " + result.status)
+    metrics.add_dimension(name="channel", value=channel)
+    metrics.add_metric(
+        name="EventsAccepted" if result.status == "accepted" else "EventsDuplicate",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    return Response(
+        status_code=202 if result.status == "accepted" else 200,
+        content_type=JSON,
+        body=json.dumps({"event_id": result.event_id, "status": result.status}),
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result: dict[str, Any] = app.resolve(event, context)
+    return result

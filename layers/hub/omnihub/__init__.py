@@ -1,0 +1,1 @@
+"""Domain package of the omni-channel member and service hub."""

@@ -1,0 +1,1 @@
+"""AWS adapters: boto3 and key formats live here, never in the domain."""

@@ -1,0 +1,73 @@
+"""DynamoDB plumbing shared by the stores: attribute values, batch reads, transactions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from omnihub.errors import ConcurrentChange
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+MAX_TRANSACTION_ITEMS = 100
+_RACE_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
+
+
+def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A plain dict (str, int, bool, list, dict, None) as DynamoDB attribute values."""
+    return {k: _SERIALIZER.serialize(v) for k, v in item.items() if v is not None}
+
+
+def from_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Attribute values back to plain Python; numbers come back as int where they are whole."""
+    return {k: _plain(_DESERIALIZER.deserialize(v)) for k, v in attributes.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set | frozenset):
+        return [_plain(v) for v in value]
+    if hasattr(value, "as_integer_ratio") and not isinstance(value, bool | int | float):
+        return int(value) if value == int(value) else float(value)
+    return value
+
+
+def batch_get(client: Any, table: str, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """BatchGetItem in chunks of 100, retrying unprocessed keys with backoff."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {"Keys": [to_attributes(k) for k in keys[start : start + 100]]}
+        pending: dict[str, Any] = {table: request}
+        attempt = 0
+        while pending:
+            response = client.batch_get_item(RequestItems=pending)
+            found.extend(from_attributes(i) for i in response["Responses"].get(table, []))
+            pending = response.get("UnprocessedKeys") or {}
+            if pending:
+                attempt += 1
+                time.sleep(min(1.0, 0.02 * 2**attempt))
+    return found
+
+
+def transact(client: Any, items: Iterable[dict[str, Any]]) -> None:
+    """TransactWriteItems; a lost race (a failed condition, a conflicting transaction) is
+    ConcurrentChange so the domain re-reads and re-plans. Anything else propagates."""
+    actions = list(items)
+    if not actions:
+        return
+    if len(actions) > MAX_TRANSACTION_ITEMS:
+        raise ValueError(f"a transaction of {len(actions)} items exceeds DynamoDB's 100")
+    try:
+        client.transact_write_items(TransactItems=actions)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        codes = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
+        if codes & _RACE_CODES:
+            raise ConcurrentChange("a condition failed: another writer was first") from error
+        raise

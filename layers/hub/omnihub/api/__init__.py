@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the API functions: errors, principals, authorisation."""

@@ -1,0 +1,97 @@
+"""Running an SQS consumer: one record at a time, partial batch failures, poison parked.
+
+A record that fails for a reason retrying cannot fix (it does not parse, it breaks its contract)
+is parked at once in the consumer's dead-letter queue with the reason as message attributes, and
+counts as handled. Anything else (throttling, a 5xx, a lost race past its retries) fails only
+that record: SQS redelivers it, and after maxReceiveCount moves it to the same DLQ.
+Handlers must be idempotent: every record may arrive more than once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from omnihub.backbone import BusEvent
+from omnihub.errors import InvalidInput, MalformedBody
+
+PERMANENT = (InvalidInput, MalformedBody, ValidationError, json.JSONDecodeError, KeyError)
+
+
+class Consumer:
+    def __init__(
+        self,
+        handle: Callable[[BusEvent], None],
+        *,
+        logger: Logger,
+        metrics: Metrics,
+        sqs: Callable[[], Any],
+        dead_letter_queue_url: str,
+    ) -> None:
+        self._handle = handle
+        self._logger = logger
+        self._metrics = metrics
+        self._sqs = sqs
+        self._dlq = dead_letter_queue_url
+        self._processor = BatchProcessor(event_type=EventType.SQS)
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return dict(
+            process_partial_response(
+                event=event,
+                record_handler=self._record,
+                processor=self._processor,
+                context=context,
+            )
+        )
+
+    def _record(self, record: SQSRecord) -> None:
+        try:
+            bus_event = BusEvent.from_sqs_body(record.body)
+            correlation = bus_event.detail.get("event_id")
+            self._logger.set_correlation_id(str(correlation) if correlation else record.message_id)
+            self._handle(bus_event)
+        except PERMANENT as error:
+            self._park(record, error)
+        finally:
+            self._logger.set_correlation_id(None)
+
+    def _park(self, record: SQSRecord, error: Exception) -> None:
+        reason = _reason(error)
+        self._logger.warning(
+            "parked a poison message", extra={"message_id": record.message_id, "reason": reason}
+        )
+        self._metrics.add_metric(name="PoisonMessagesParked", unit=MetricUnit.Count, value=1)
+        self._sqs().send_message(
+            QueueUrl=self._dlq,
+            MessageBody=record.body,
+            MessageAttributes={
+                "reason": {"DataType": "String", "StringValue": reason[:1000]},
+                "error_type": {"DataType": "String", "StringValue": type(error).__name__},
+                "source_message_id": {"DataType": "String", "StringValue": record.message_id},
+            },
+        )
+
+
+def _reason(error: Exception) -> str:
+    """A reason that names fields, never values (values may be personal data)."""
+    if isinstance(error, ValidationError):
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
+        return "invalid fields: " + ", ".join(fields)
+    if isinstance(error, InvalidInput | MalformedBody):
+        fields = sorted({str(d.get("field")) for d in error.details})
+        return f"{error.message}: {', '.join(fields)}"
+    if isinstance(error, KeyError):
+        return f"missing key {error.args[0]!r}"
+    return type(error).__name__

@@ -1,0 +1,1 @@
+"""Event contracts: what channels post (channel), what travels on the bus (envelope, domain)."""

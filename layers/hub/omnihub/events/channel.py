@@ -1,0 +1,207 @@
+"""The webhook contract (SPEC 3.1, 3.1.1): the envelope and the data of every event type.
+
+Field names are part of the contract. Money is integer fen (strict: 12.5 or "100" is refused);
+times are RFC 3339 with an offset. Unknown fields are refused so a typo cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    TypeAdapter,
+    field_validator,
+)
+
+IdentityType = Literal[
+    "phone",
+    "wechat_unionid",
+    "alipay_user_id",
+    "tmall_omid",
+    "store_card",
+    "wechat_openid",
+    "tmall_ouid",
+    "jd_pin",
+    "douyin_open_id",
+    "pdd_buyer_id",
+    "device_id",
+]
+
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@/+=-]+$")]
+Fen = Annotated[StrictInt, Field(ge=0, le=10**12)]
+PositiveFen = Annotated[StrictInt, Field(gt=0, le=10**12)]
+ShortText = Annotated[str, Field(max_length=256)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Identity(Strict):
+    type: IdentityType
+    value: Annotated[str, Field(max_length=256)]
+
+
+class Profile(Strict):
+    """Profile fields a channel may send; every one is personal data and is sealed at the edge."""
+
+    name: ShortText | None = None
+    nickname: ShortText | None = None
+    gender: Literal["male", "female", "unknown"] | None = None
+    birthday: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    province: ShortText | None = None
+    city: ShortText | None = None
+    address: Annotated[str, Field(max_length=512)] | None = None
+    email: ShortText | None = None
+
+
+class MemberPart(Strict):
+    identities: Annotated[list[Identity], Field(max_length=20)] = []
+    profile: Profile = Profile()
+
+
+class NoData(Strict):
+    pass
+
+
+class OrderLine(Strict):
+    line_id: Id
+    sku: Id
+    category: Id
+    qty: Annotated[StrictInt, Field(gt=0, le=100_000)]
+    paid_fen: Fen
+    batch_no: Id | None = None
+
+
+class OrderPaid(Strict):
+    order_id: Id
+    amount_fen: Fen
+    items: Annotated[list[OrderLine], Field(min_length=1, max_length=500)]
+    leader_id: Id | None = None
+    store_id: Id | None = None
+
+    @field_validator("items")
+    @classmethod
+    def _unique_lines(cls, items: list[OrderLine]) -> list[OrderLine]:
+        seen = [line.line_id for line in items]
+        if len(seen) != len(set(seen)):
+            raise ValueError("line_id must be unique within an order")
+        return items
+
+
+class OrderCompleted(Strict):
+    order_id: Id
+
+
+class RefundLine(Strict):
+    line_id: Id
+    amount_fen: PositiveFen
+
+
+class OrderRefunded(Strict):
+    order_id: Id
+    refund_id: Id
+    lines: Annotated[list[RefundLine], Field(min_length=1, max_length=500)]
+
+
+class PointsActivity(Strict):
+    activity_id: Id
+    kind: Literal["checkin", "survey", "review"]
+
+
+class FeedbackReceived(Strict):
+    feedback_id: Id
+    text: Annotated[str, Field(min_length=1, max_length=5000)]
+    kind: Literal["review", "chat", "hotline", "social", "store_note"]
+    order_id: Id | None = None
+    sku: Id | None = None
+    batch_no: Id | None = None
+    rating: Annotated[StrictInt, Field(ge=1, le=5)] | None = None
+
+
+class LeaderRegistered(Strict):
+    leader_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    community: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class _Envelope(Strict):
+    event_id: Id
+    occurred_at: AwareDatetime
+    member: MemberPart = MemberPart()
+
+
+class MemberIdentified(_Envelope):
+    type: Literal["member.identified"]
+    data: NoData = NoData()
+
+
+class MemberErasureRequested(_Envelope):
+    type: Literal["member.erasure_requested"]
+    data: NoData = NoData()
+
+
+class OrderPaidEvent(_Envelope):
+    type: Literal["order.paid"]
+    data: OrderPaid
+
+
+class OrderCompletedEvent(_Envelope):
+    type: Literal["order.completed"]
+    data: OrderCompleted
+
+
+class OrderRefundedEvent(_Envelope):
+    type: Literal["order.refunded"]
+    data: OrderRefunded
+
+
+class PointsActivityEvent(_Envelope):
+    type: Literal["points.activity"]
+    data: PointsActivity
+
+
+class FeedbackReceivedEvent(_Envelope):
+    type: Literal["feedback.received"]
+    data: FeedbackReceived
+
+
+class LeaderRegisteredEvent(_Envelope):
+    type: Literal["leader.registered"]
+    data: LeaderRegistered
+
+
+ChannelEvent = Annotated[
+    MemberIdentified
+    | MemberErasureRequested
+    | OrderPaidEvent
+    | OrderCompletedEvent
+    | OrderRefundedEvent
+    | PointsActivityEvent
+    | FeedbackReceivedEvent
+    | LeaderRegisteredEvent,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: tuple[str, ...] = (
+    "member.identified",
+    "member.erasure_requested",
+    "order.paid",
+    "order.completed",
+    "order.refunded",
+    "points.activity",
+    "feedback.received",
+    "leader.registered",
+)
+
+_ADAPTER: TypeAdapter[ChannelEvent] = TypeAdapter(ChannelEvent)
+
+
+def parse_channel_event(payload: Any) -> ChannelEvent:
+    """Validate a decoded JSON body; raises pydantic's ValidationError with field paths."""
+    return _ADAPTER.validate_python(payload)

@@ -1,0 +1,41 @@
+"""Environment read once at cold start into a typed object; a missing value fails fast."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    event_log_table: str
+    members_table: str
+    event_bus_name: str
+    parameter_path: str
+    event_log_retention_days: int
+    extra_placeholders: tuple[str, ...]
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value
+
+
+@cache
+def settings() -> Settings:
+    """The process's settings, from the variables template.yaml sets on every function."""
+    return Settings(
+        stage=_required("STAGE"),
+        event_log_table=_required("EVENT_LOG_TABLE"),
+        members_table=_required("MEMBERS_TABLE"),
+        event_bus_name=_required("EVENT_BUS_NAME"),
+        parameter_path=_required("PARAMETER_PATH"),
+        event_log_retention_days=int(os.environ.get("EVENT_LOG_RETENTION_DAYS", "30")),
+        extra_placeholders=tuple(
+            v.strip() for v in os.environ.get("IDENTITY_PLACEHOLDERS", "").split(",") if v.strip()
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Channel webhooks: signed, validated, protected, and logged exactly once."""

@@ -1,0 +1,139 @@
+"""Accepting one channel event: the order of checks is the contract's order of answers.
+
+unknown channel 404 -> too large 413 -> bad signature 401 -> not JSON 400 -> invalid 422 ->
+logged once (202 accepted, 200 duplicate, 409 same id with another body). Nothing is written
+before every check has passed, so a rejected event is never half-processed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from pydantic import ValidationError
+
+from omnihub.channels import CHANNELS
+from omnihub.clock import Clock, to_utc
+from omnihub.errors import Conflict, InvalidInput, MalformedBody, NotFound, PayloadTooLarge
+from omnihub.events.channel import MemberPart, parse_channel_event
+from omnihub.events.envelope import Envelope, ProtectedField, ProtectedIdentity, ProtectedMember
+from omnihub.identity.normalise import InvalidIdentity, normalise
+from omnihub.identity.vault import PiiVault, mask_identity, mask_profile
+from omnihub.webhook.signature import verify
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+AppendOutcome = Literal["accepted", "duplicate", "conflict"]
+
+
+class InboundLog(Protocol):
+    def append_inbound(self, envelope: Envelope, body_sha256: str) -> AppendOutcome:
+        """Log the event unless its id is logged already (then compare the body hashes)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What the webhook needs; the handler builds it once per cold start."""
+
+    secret_for: Callable[[str], bytes | None]
+    vault: Callable[[], PiiVault]
+    log: InboundLog
+    clock: Clock
+    wall_clock: Clock
+    extra_placeholders: Iterable[str] = ()
+
+
+@dataclass(frozen=True)
+class Accepted:
+    status: Literal["accepted", "duplicate"]
+    event_id: str
+    type: str
+
+
+def field_errors(
+    error: ValidationError, prefix: tuple[str | int, ...] = ()
+) -> list[dict[str, str]]:
+    """pydantic errors as the contract's details: the dotted path of each field at fault."""
+    details = []
+    for item in error.errors(include_url=False, include_input=False):
+        loc = list(item["loc"])
+        if loc and isinstance(loc[0], str) and "." in loc[0]:
+            loc = loc[1:]  # drop the discriminator tag pydantic puts first ("order.paid")
+        details.append({"field": ".".join(str(p) for p in (*prefix, *loc)), "message": item["msg"]})
+    return details
+
+
+def protect(member: MemberPart, vault: PiiVault, extra: Iterable[str]) -> ProtectedMember:
+    """Normalise and protect identities and profile; a malformed identity is a 422."""
+    extra = tuple(extra)
+    identities = []
+    for index, identity in enumerate(member.identities):
+        try:
+            value = normalise(identity.type, identity.value, extra)
+        except InvalidIdentity as error:
+            raise InvalidInput(
+                "an identity value is malformed",
+                details=[{"field": f"member.identities.{index}.value", "message": str(error)}],
+            ) from error
+        if value.placeholder:
+            identities.append(
+                ProtectedIdentity(type=identity.type, masked="(placeholder)", placeholder=True)
+            )
+            continue
+        identities.append(
+            ProtectedIdentity(
+                type=identity.type,
+                key=vault.lookup_key(identity.type, value.value),
+                sealed=vault.seal(value.value, identity.type),
+                masked=mask_identity(identity.type, value.value),
+            )
+        )
+    profile = {
+        name: ProtectedField(
+            masked=mask_profile(name, str(raw)), sealed=vault.seal(str(raw), f"profile.{name}")
+        )
+        for name, raw in member.profile.model_dump(exclude_none=True).items()
+    }
+    return ProtectedMember(identities=identities, profile=profile)
+
+
+def accept(intake: Intake, channel: str, signature: str | None, raw_body: bytes) -> Accepted:
+    if channel not in CHANNELS:
+        raise NotFound(f"unknown channel '{channel}'")
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    secret = intake.secret_for(channel)
+    if secret is None:
+        raise NotFound(f"channel '{channel}' is not configured")
+    verify(signature, raw_body, secret, intake.wall_clock.now().timestamp())
+    try:
+        payload = json.loads(raw_body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedBody("the body is not JSON", details=[{"field": "body"}]) from error
+    if not isinstance(payload, dict):
+        raise MalformedBody("the body must be a JSON object", details=[{"field": "body"}])
+    try:
+        event = parse_channel_event(payload)
+    except ValidationError as error:
+        raise InvalidInput(
+            "the event does not match its contract", details=field_errors(error)
+        ) from error
+
+    envelope = Envelope(
+        channel=channel,
+        event_id=event.event_id,
+        type=event.type,
+        occurred_at=to_utc(event.occurred_at),
+        received_at=intake.clock.now(),
+        member=protect(event.member, intake.vault(), intake.extra_placeholders),
+        data=event.data.model_dump(mode="json", exclude_none=True),
+    )
+    outcome = intake.log.append_inbound(envelope, hashlib.sha256(raw_body).hexdigest())
+    if outcome == "conflict":
+        raise Conflict(f"event_id '{event.event_id}' was already used for another body")
+    return Accepted(outcome, event.event_id, event.type)

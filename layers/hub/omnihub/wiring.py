@@ -1,0 +1,61 @@
+"""Adapters built from settings, once per process and on first use.
+
+Lazy so that importing a handler creates no boto3 client (a test's mock starts first) and a
+function pays only for the adapters it touches.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+
+from omnihub.adapters.aws import client
+from omnihub.adapters.bus import EventBridgePublisher
+from omnihub.adapters.event_log import EventLog
+from omnihub.adapters.member_store import DynamoMemberStore
+from omnihub.adapters.parameters import ParameterCache
+from omnihub.backbone import BusEvent
+from omnihub.channels import channel_secret_name, pii_key_name
+from omnihub.events.envelope import Envelope
+from omnihub.identity.vault import PiiVault
+from omnihub.settings import settings
+
+
+@cache
+def parameters() -> ParameterCache:
+    return ParameterCache(client("ssm"))
+
+
+def channel_secret(channel: str) -> bytes | None:
+    value = parameters().get(channel_secret_name(settings().parameter_path, channel))
+    return value.encode() if value is not None else None
+
+
+def vault() -> PiiVault:
+    return PiiVault.from_b64(parameters().require(pii_key_name(settings().parameter_path)))
+
+
+@cache
+def event_log() -> EventLog:
+    s = settings()
+    return EventLog(
+        client("dynamodb"), s.event_log_table, timedelta(days=s.event_log_retention_days)
+    )
+
+
+@cache
+def member_store() -> DynamoMemberStore:
+    s = settings()
+    return DynamoMemberStore(client("dynamodb"), s.members_table, s.event_log_table)
+
+
+@cache
+def publisher() -> EventBridgePublisher:
+    return EventBridgePublisher(client("events"), settings().event_bus_name)
+
+
+def channel_envelope(event: BusEvent) -> Envelope:
+    """The channel event a bus event carries, fetched from the event log if it was too large."""
+    if event.reference:
+        return event_log().envelope(event.reference)
+    return Envelope.model_validate(event.detail)
