@@ -65,8 +65,8 @@ test: lint ## Everything CI runs: lint, then unit, integration and end-to-end te
 	@$(PY) -m pytest -n 2 -q
 
 .PHONY: build
-build: $(TOOLS)/.installed ## sam build for the Lambda runtime (arm64, python3.12)
-	@$(TOOLS)/bin/sam build --parallel --cached
+build: $(TOOLS)/.installed ## sam build for the Lambda runtime (arm64, python3.12 on PATH)
+	@PYENV_VERSION=3.12.1:3.11.7 $(TOOLS)/bin/sam build --parallel --cached
 
 .PHONY: deploy
 deploy: build ## sam deploy to STAGE=dev|prod (needs AWS credentials)

@@ -31,11 +31,11 @@ def handle(event: BusEvent) -> None:
             "identities resolved",
             extra={
                 "member_id": resolution.member_id,
-                "created": resolution.created,
-                "merged": len(resolution.merged),
-                "attached": len(resolution.attached),
-                "review_cases": len(resolution.review_cases),
-                "placeholders": resolution.placeholders,
+                "member_created": resolution.created,
+                "members_merged": len(resolution.merged),
+                "identities_attached": len(resolution.attached),
+                "review_cases_opened": len(resolution.review_cases),
+                "placeholders_ignored": resolution.placeholders,
             },
         )
         for name, count in (

@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from omnihub import wiring
 from omnihub.api.http import JSON, build_resolver
 from omnihub.clock import default_clock, wall_clock
+from omnihub.errors import HubError
 from omnihub.settings import settings
 from omnihub.webhook.intake import Intake, accept
 
@@ -39,8 +40,13 @@ def channel_event(channel: str) -> Response[str]:
         wall_clock=wall_clock(),
         extra_placeholders=settings().extra_placeholders,
     )
-    signature = app.current_event.get_header_value("x-omni-signature", case_sensitive=False)
-    result = accept(intake, channel, signature, _raw_body())
+    signature = app.current_event.headers.get("x-omni-signature")
+    try:
+        result = accept(intake, channel, signature, _raw_body())
+    except HubError as error:
+        logger.info("channel event rejected", extra={"code": error.code, "channel": channel})
+        metrics.add_metric(name=f"EventsRejected_{error.code}", unit=MetricUnit.Count, value=1)
+        raise
     logger.append_keys(channel=channel, event_id=result.event_id, event_type=result.type)
     logger.info("channel event " + result.status)
     metrics.add_dimension(name="channel", value=channel)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from omnihub.clock import parse_iso
+from omnihub.errors import MalformedBody
 
 MAX_DETAIL_BYTES = 200 * 1024
 REFERENCE_KEY = "event_log_key"
@@ -74,8 +75,19 @@ class BusEvent:
 
     @classmethod
     def from_sqs_body(cls, body: str) -> BusEvent:
-        event = json.loads(body)
-        return cls(source=event["source"], detail_type=event["detail-type"], detail=event["detail"])
+        """Parse what an EventBridge rule delivered; anything else is a malformed message."""
+        try:
+            event = json.loads(body)
+            parsed = cls(
+                source=event["source"], detail_type=event["detail-type"], detail=event["detail"]
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise MalformedBody(
+                "the message is not an EventBridge event", details=[{"field": "body"}]
+            ) from error
+        if not isinstance(parsed.detail, dict):
+            raise MalformedBody("the event detail is not an object", details=[{"field": "detail"}])
+        return parsed
 
     @property
     def reference(self) -> str | None:

@@ -8,6 +8,7 @@ the movable default, so moving business time cannot open a replay window.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -29,24 +30,38 @@ class SystemClock:
 
 
 class VirtualClock:
-    """A clock that stands still until moved; thread-safe (the local stack serves in threads)."""
+    """A clock you can move; thread-safe (the local stack serves in threads).
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = to_utc(start) if start else datetime.now(UTC)
+    Frozen (the default, for tests) it stands still until moved. Running (the local stack) it
+    flows like real time from wherever it was last set, so events processed one after another
+    get distinct times, and moving it jumps business time without stopping it.
+    """
+
+    def __init__(self, start: datetime | None = None, *, running: bool = False) -> None:
+        self._set_to = to_utc(start) if start else datetime.now(UTC)
+        self._set_at = time.monotonic()
+        self._running = running
         self._lock = threading.Lock()
+
+    def _current(self) -> datetime:
+        if not self._running:
+            return self._set_to
+        return self._set_to + timedelta(seconds=time.monotonic() - self._set_at)
 
     def now(self) -> datetime:
         with self._lock:
-            return self._now
+            return self._current()
 
     def set(self, when: datetime) -> None:
         with self._lock:
-            self._now = to_utc(when)
+            self._set_to = to_utc(when)
+            self._set_at = time.monotonic()
 
     def advance(self, delta: timedelta) -> datetime:
         with self._lock:
-            self._now += delta
-            return self._now
+            self._set_to = self._current() + delta
+            self._set_at = time.monotonic()
+            return self._set_to
 
 
 _WALL = SystemClock()

@@ -9,7 +9,6 @@ Handlers must be idempotent: every record may arrive more than once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ from pydantic import ValidationError
 from omnihub.backbone import BusEvent
 from omnihub.errors import InvalidInput, MalformedBody
 
-PERMANENT = (InvalidInput, MalformedBody, ValidationError, json.JSONDecodeError, KeyError)
+PERMANENT = (InvalidInput, MalformedBody, ValidationError)
 
 
 class Consumer:
@@ -92,6 +91,4 @@ def _reason(error: Exception) -> str:
     if isinstance(error, InvalidInput | MalformedBody):
         fields = sorted({str(d.get("field")) for d in error.details})
         return f"{error.message}: {', '.join(fields)}"
-    if isinstance(error, KeyError):
-        return f"missing key {error.args[0]!r}"
     return type(error).__name__

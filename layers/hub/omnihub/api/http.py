@@ -3,6 +3,7 @@ entry point every API function's `lambda_handler` calls."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,9 @@ def error_response(status: int, body: str) -> Response[str]:
 
 
 def build_resolver(logger: Logger) -> APIGatewayHttpResolver:
+    # Powertools logs every route's arguments at DEBUG (a looked-up phone among them): its own
+    # logger stays at INFO whatever level the function runs at.
+    logging.getLogger("aws_lambda_powertools").setLevel(logging.INFO)
     app = APIGatewayHttpResolver(enable_validation=True)
 
     @app.exception_handler(HubError)

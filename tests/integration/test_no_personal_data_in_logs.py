@@ -1,0 +1,36 @@
+"""No log line of a whole day's run holds a phone number or a profile value (SPEC 4.1, 5)."""
+
+import logging
+import re
+
+from tests.conftest import load_event
+
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def test_a_day_of_events_and_api_calls_logs_no_personal_data(stack, capfd, caplog):
+    caplog.set_level(logging.DEBUG)
+    day = load_event("day/01-identities.json")
+    for item in day:
+        stack.post_channel_event(item["channel"], item["event"])
+    stack.drain()
+    found = stack.http(
+        "GET",
+        "/v1/members/lookup",
+        query={"type": "phone", "value": "13800000001"},
+        headers=stack.auth("agent"),
+    )[2]["member_id"]
+    stack.http("GET", f"/v1/members/{found}", headers=stack.auth("agent"))
+    stack.http("DELETE", f"/v1/members/{found}", headers=stack.auth("admin"))
+
+    out, err = capfd.readouterr()
+    logged = out + err + caplog.text
+    assert "channel event accepted" in logged  # the logs were captured at all
+    assert PHONE.findall(logged) == []
+    names = {
+        value
+        for item in day
+        for value in item["event"]["member"].get("profile", {}).values()
+        if len(value) > 1
+    }
+    assert [name for name in names if name in logged] == []
