@@ -47,6 +47,18 @@ dev: $(VENV)/.installed ## Serve the HTTP API on 127.0.0.1:$(PORT) over the embe
 token: $(VENV)/.installed ## Print a bearer token for the local API: make -s token ROLE=agent [LEADER=id] [STORE=id]
 	@$(PY) -m devstack token --role $(ROLE) $(if $(LEADER),--leader $(LEADER)) $(if $(STORE),--store $(STORE))
 
+.PHONY: classify
+classify: $(VENV)/.installed ## Classify JSON Lines: make -s classify < in.jsonl > out.jsonl
+	@$(PY) -m omnihub.feedback.cli
+
+.PHONY: eval-classifier
+eval-classifier: $(VENV)/.installed ## Sentiment accuracy on the held-out dev split, risk recall
+	@$(PY) scripts/eval_classifier.py
+
+.PHONY: train-classifier
+train-classifier: $(VENV)/.installed ## Rebuild the sentiment model and compact dictionary from ../shared/data
+	@$(PY) scripts/train_sentiment.py
+
 .PHONY: lint
 lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff, mypy on the domain, cfn-lint and sam validate
 	@$(VENV)/bin/ruff check .

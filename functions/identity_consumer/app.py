@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from omnihub import wiring
@@ -16,10 +15,9 @@ from omnihub.consumer import Consumer
 from omnihub.errors import InvalidInput
 from omnihub.identity.admin import erase_by_identities
 from omnihub.identity.resolver import request_for, resolve, usable_identities
+from omnihub.observability import powertools
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = powertools()
 
 
 def handle(event: BusEvent) -> None:

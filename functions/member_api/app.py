@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict
 
@@ -17,11 +16,10 @@ from omnihub.identity.admin import current, erase, lookup, unmerge
 from omnihub.identity.file import identity_section
 from omnihub.identity.model import IdentityKey
 from omnihub.identity.normalise import InvalidIdentity, normalise
+from omnihub.observability import powertools
 from omnihub.settings import settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = powertools()
 app = build_resolver(logger)
 
 STAFF = frozenset({"agent", "quality", "admin"})

@@ -35,6 +35,7 @@ class FakeMemberStore:
             return {m: self.member_rows[m] for m in member_ids if m in self.member_rows}
 
     def commit(self, change: IdentityChange) -> None:
+        _one_action_per_item(change)
         if self.before_commit:
             self.before_commit(change)
         with self._lock:
@@ -84,3 +85,18 @@ class FakeMemberStore:
             for m in self.member_rows.values()
             if m.merged_into is None and m.erased_at is None
         }
+
+
+def _one_action_per_item(change: IdentityChange) -> None:
+    """DynamoDB refuses a transaction that touches one item twice (ValidationException)."""
+    items = [
+        *(("member", m.member_id) for m in change.create),
+        *(("member", m.member_id) for m, _ in change.update),
+        *(("claim", c.ref) for c in change.claim),
+        *(("claim", c.ref) for c, _ in change.move),
+        *(("claim", c.ref) for c in change.release),
+        *(("case", c.case_id) for c in change.review_cases),
+        *(("event", e.event_id) for e in change.events),
+    ]
+    if len(items) != len(set(items)):
+        raise ValueError("a transaction may not touch one item twice")

@@ -153,6 +153,18 @@ def test_a_new_identity_past_its_limit_opens_a_review_case(store, clock):
     assert [store.cases[c].reason for c in result.review_cases] == ["identity_limit"]
 
 
+def test_several_identities_past_one_limit_open_one_case(store, clock):
+    a = run(store, clock, request("e1", phone("13800000001"), phone("13800000002")))
+    result = run(
+        store,
+        clock,
+        request("e2", phone("13800000001"), phone("13800000003"), phone("13800000004")),
+    )
+    assert result.member_id == a.member_id
+    assert len(result.review_cases) == 1
+    assert store.cases[result.review_cases[0]].reason == "identity_limit"
+
+
 def test_profile_fields_take_the_newest_value_whatever_the_arrival_order(clock):
     def name(value):
         return {

@@ -177,7 +177,8 @@ class _Plan:
             causing_event_id=cause,
             opened_at=iso(self.now),
         )
-        self.cases.append(case)
+        if all(c.case_id != case.case_id for c in self.cases):
+            self.cases.append(case)  # one case per reason and members, however many identities
 
     def event(self, kind: str, member_id: str, subject: str = "", **data: object) -> None:
         self.change.events.append(

@@ -1,0 +1,70 @@
+"""Command line: `python -m devstack serve|token|demo` (what the Makefile calls)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+
+def _parameters(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--param expects KEY=VALUE, got {pair!r}")
+        out[key] = value
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("--root", type=Path, default=Path("."), help="project root (template.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API over the embedded AWS")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--param", action="append", default=[], help="template parameter K=V")
+
+    token = commands.add_parser("token", help="print a bearer token for the local API")
+    token.add_argument("--role", required=True)
+    token.add_argument("--leader")
+    token.add_argument("--store")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds (real time)")
+
+    commands.add_parser("demo", help="replay a day through the local stack and report")
+
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "serve":
+        if rest:
+            parser.error(f"unrecognised arguments: {' '.join(rest)}")
+        from devstack.server import serve as run
+
+        run(args.root, args.host, args.port, _parameters(args.param))
+        return 0
+    if args.command == "token":
+        from devstack import local_jwt
+        from devstack.template import load_model
+
+        audience = load_model(args.root).jwt_audience()
+        print(
+            local_jwt.issue(
+                args.role, audience, leader=args.leader, store=args.store, ttl_s=args.ttl
+            )
+        )
+        return 0
+    try:
+        demo = importlib.import_module("devstack.demo")
+    except ModuleNotFoundError:
+        print("devstack: no demo module yet", file=sys.stderr)
+        return 1
+    if rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    return int(demo.main() or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""`python -m devstack serve`: the local stack behind a real HTTP port (loopback by default).
+
+A ThreadingHTTPServer hands each request to the simulated API Gateway; a background pump thread
+keeps streams and queues flowing so webhooks reach their consumers without being asked. The
+runtime's global lock serialises all of it, and the same thread fires the schedules the running
+business clock passes. Local-only helpers (never in the template):
+
+    GET  /_local/clock             -> {"now"}
+    POST /_local/clock {"now"}     -> moves business time, firing due schedules
+    POST /_local/schedules/{name}  -> fires a schedule now, then drains
+    POST /_local/drain             -> 200 when everything settled, 504 on timeout
+    GET  /_local/status            -> invocations, errors, queue depths, schedules
+    GET  /openapi.json, GET /docs  -> the merged OpenAPI document and a Swagger UI page
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from devstack.http_api import HttpRequest, HttpResponse, gateway_error
+from devstack.openapi import SWAGGER_PAGE, merged_openapi
+from devstack.runtime import DrainTimeout
+from devstack.stack import LocalStack
+
+log = logging.getLogger("devstack")
+PUMP_IDLE_S = 0.1
+SCHEDULE_CHECK_S = 1.0
+
+
+def _json(status: int, payload: Any) -> HttpResponse:
+    body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+    return HttpResponse(status, {"content-type": "application/json"}, body)
+
+
+class LocalHelpers:
+    """The `/_local/*`, `/openapi.json` and `/docs` endpoints."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+
+    def handle(self, method: str, path: str, body: bytes) -> HttpResponse | None:
+        """An answer for helper paths; None for anything the API itself should route."""
+        if path == "/openapi.json" and method == "GET":
+            return _json(200, merged_openapi(self.stack.model, self.stack.runtime.functions))
+        if path in ("/docs", "/docs/") and method == "GET":
+            return HttpResponse(
+                200, {"content-type": "text/html; charset=utf-8"}, SWAGGER_PAGE.encode()
+            )
+        if not path.startswith("/_local/"):
+            return None
+        try:
+            payload = json.loads(body) if body else {}
+        except ValueError:
+            return _json(400, {"message": "body must be JSON"})
+        return self._local(method, path.removeprefix("/_local/"), payload)
+
+    def _local(self, method: str, action: str, payload: dict[str, Any]) -> HttpResponse:
+        from omnihub.clock import iso, parse_iso
+
+        if action == "clock" and method == "GET":
+            return _json(200, {"now": iso(self.stack.now())})
+        if action == "clock" and method == "POST":
+            try:
+                target = parse_iso(str(payload["now"]))
+            except (KeyError, ValueError) as error:
+                return _json(400, {"message": f"expected {{'now': RFC 3339}}: {error}"})
+            try:
+                fired = self.stack.set_clock(target)
+            except DrainTimeout as timeout:
+                return _json(504, timeout.report.as_dict())
+            return _json(200, {"now": iso(self.stack.now()), "fired": fired})
+        if action.startswith("schedules/") and method == "POST":
+            name = unquote(action.removeprefix("schedules/"))
+            if name not in self.stack.model.schedules:
+                known = sorted(self.stack.model.schedules)
+                return _json(404, {"message": f"no schedule {name}", "schedules": known})
+            try:
+                return _json(200, self.stack.fire_schedule(name))
+            except DrainTimeout as timeout:
+                return _json(504, timeout.report.as_dict())
+        if action == "drain" and method == "POST":
+            try:
+                report = self.stack.drain(float(payload.get("timeout", 60)))
+            except DrainTimeout as timeout:
+                return _json(504, timeout.report.as_dict())
+            return _json(200, report.as_dict())
+        if action == "status" and method == "GET":
+            return _json(
+                200,
+                {
+                    "now": iso(self.stack.now()),
+                    "invocations": self.stack.invocations,
+                    "errors": self.stack.errors,
+                    "queues": self.stack.queue_depths(),
+                    "schedules": sorted(self.stack.model.schedules),
+                    "load_errors": self.stack.load_errors,
+                },
+            )
+        return _json(404, {"message": "Not Found"})
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: DevServer
+    protocol_version = "HTTP/1.1"
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        split = urlsplit(self.path)
+        try:
+            response = self.server.helpers.handle(self.command, split.path, body)
+            if response is None:
+                request = HttpRequest(
+                    method=self.command,
+                    path=split.path,
+                    query=split.query,
+                    headers=tuple(self.headers.items()),
+                    body=body,
+                    source_ip=self.client_address[0],
+                    protocol=self.request_version,
+                )
+                response = self.server.stack.http_request(request)
+        except Exception:  # the dev server must keep serving
+            log.exception("devstack failed on %s %s", self.command, self.path)
+            response = gateway_error(500, "Internal Server Error")
+        self._send(response)
+
+    def _send(self, response: HttpResponse) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        for cookie in response.cookies:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+class DevServer(ThreadingHTTPServer):
+    """The HTTP server plus the stack it fronts."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], stack: LocalStack) -> None:
+        super().__init__(address, _RequestHandler)
+        self.stack = stack
+        self.helpers = LocalHelpers(stack)
+
+
+def _pump_forever(stack: LocalStack, stop: threading.Event) -> None:
+    """Keep streams and queues moving in the background (one batch per mapping per step), and
+    fire the schedules the running business clock passes."""
+    next_catch_up = time.monotonic()
+    while not stop.is_set():
+        try:
+            worked = stack.runtime.pump_step()
+            if time.monotonic() >= next_catch_up:
+                next_catch_up = time.monotonic() + SCHEDULE_CHECK_S
+                stack.runtime.catch_up()
+        except Exception:  # a bad batch must not stop the pump
+            log.exception("background pump failed")
+            worked = False
+        if not worked:
+            stop.wait(PUMP_IDLE_S)
+
+
+def serve(root: Path, host: str, port: int, parameters: dict[str, str]) -> None:
+    """Run until SIGINT or SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with LocalStack.start(root, parameters=parameters, strict=False) as stack:
+        server = DevServer((host, port), stack)
+        stop = threading.Event()
+        pump = threading.Thread(target=_pump_forever, args=(stack, stop), daemon=True)
+        pump.start()
+
+        def shutdown(*_: Any) -> None:
+            stop.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, shutdown)
+        signal.signal(signal.SIGINT, shutdown)
+        url = f"http://{host}:{server.server_address[1]}"
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"devstack: WARNING serving on {host}, not loopback", file=sys.stderr)
+        for logical_id, error in stack.load_errors.items():
+            print(f"devstack: {logical_id} not loaded: {error}", file=sys.stderr, flush=True)
+        print(
+            f"devstack: ready on {url} ({len(stack.model.routes)} routes, "
+            f"{len(stack.model.functions)} functions, started in {stack.startup_s:.1f}s; "
+            f"docs {url}/docs)",
+            flush=True,
+        )
+        try:
+            server.serve_forever(poll_interval=0.2)
+        finally:
+            stop.set()
+            pump.join(timeout=5)
+            server.server_close()
