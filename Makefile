@@ -20,7 +20,7 @@ export PYTHONPATH := $(CURDIR)/layers/hub:$(CURDIR)
 $(VENV)/.installed: layers/hub/requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check uv
-	@$(VENV)/bin/uv pip install -q --python $(PY) -r layers/hub/requirements.txt -r requirements-dev.txt
+	@$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -r layers/hub/requirements.txt -r requirements-dev.txt
 	@touch $@
 
 $(TOOLS)/.installed: requirements-tools.txt $(VENV)/.installed
