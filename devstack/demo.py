@@ -88,9 +88,11 @@ def section_dead_letters(stack: LocalStack, run: Replay) -> list[str]:
 
 
 def _domain_sections() -> list[Section]:
+    from devstack.demo_feedback import section_feedback
     from devstack.demo_identity import section_one_id
+    from devstack.demo_points import section_points
 
-    return [section_one_id]
+    return [section_one_id, section_points, section_feedback]
 
 
 #: What any app's replay reports; the product's own sections follow it in SECTIONS.

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
-from omnihub.api.http import build_resolver, caller, handle
+from omnihub.api.http import JSON, build_resolver, caller, handle
 from omnihub.clock import default_clock
-from omnihub.errors import Forbidden, InvalidInput, NotFound
-from omnihub.events.channel import Identity, IdentityType
+from omnihub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from omnihub.events.channel import Id, Identity, IdentityType
 from omnihub.identity.admin import current, erase, lookup, unmerge
 from omnihub.identity.file import identity_section
 from omnihub.identity.model import IdentityKey
 from omnihub.identity.normalise import InvalidIdentity, normalise
 from omnihub.observability import powertools
+from omnihub.points.ledger import redeem
 from omnihub.settings import settings
 
 logger, tracer, metrics = powertools()
@@ -25,6 +27,8 @@ app = build_resolver(logger)
 STAFF = frozenset({"agent", "quality", "admin"})
 POLICIES = {
     "GET /v1/members/{id}": STAFF,
+    "GET /v1/members/{id}/points": STAFF,
+    "POST /v1/members/{id}/redemptions": frozenset({"agent", "admin", "store"}),
     "GET /v1/members/lookup": STAFF | {"store"},
     "POST /v1/members/{id}/unmerge": frozenset({"admin"}),
     "DELETE /v1/members/{id}": frozenset({"admin"}),
@@ -38,15 +42,55 @@ class MaskedIdentity(BaseModel):
     value: str
 
 
+class Balances(BaseModel):
+    available: int
+    pending: int
+    debt: int
+
+
 class MemberFile(BaseModel):
     member_id: str
     created_at: str
     identities: list[MaskedIdentity]
     profile: dict[str, str]
     channels: list[str]
+    points: Balances
+    tier: str
     requested_id: str | None = None
     merged_into: str | None = None
     split_from: str | None = None
+
+
+class LedgerLine(BaseModel):
+    at: str
+    kind: str
+    cause: str
+    available_delta: int
+    pending_delta: int
+    debt_delta: int
+    available_after: int
+
+
+class PointsView(Balances):
+    member_id: str
+    tier: str
+    ledger: list[LedgerLine]
+
+
+class RedemptionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    redemption_id: Id
+    points: Annotated[int, Field(strict=True, gt=0, le=10_000_000)]
+    reward: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class RedemptionView(BaseModel):
+    redemption_id: str
+    member_id: str
+    points: int
+    reward: str
+    at: str
+    available_after: int
 
 
 class Found(BaseModel):
@@ -106,7 +150,46 @@ def lookup_member(
 @app.get("/v1/members/<member_id>")
 def get_member(member_id: MemberId) -> MemberFile:
     member = current(wiring.member_store(), member_id)
-    return MemberFile(**identity_section(member, member_id))
+    account = wiring.points_store().account(member.member_id)
+    return MemberFile(
+        **identity_section(member, member_id),
+        points=Balances(available=account.available, pending=account.pending, debt=account.debt),
+        tier=account.tier,
+    )
+
+
+@app.get("/v1/members/<member_id>/points")
+def get_points(member_id: MemberId, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> PointsView:
+    root = current(wiring.member_store(), member_id).member_id
+    store = wiring.points_store()
+    account = store.account(root)
+    return PointsView(
+        member_id=root,
+        available=account.available,
+        pending=account.pending,
+        debt=account.debt,
+        tier=account.tier,
+        ledger=[LedgerLine(**e.__dict__) for e in store.ledger(root, limit)],
+    )
+
+
+@app.post("/v1/members/<member_id>/redemptions")
+def redeem_points(member_id: MemberId, request: RedemptionRequest) -> Response[str]:
+    root = current(wiring.member_store(), member_id).member_id
+    done = redeem(
+        wiring.points_store(),
+        root,
+        request.redemption_id,
+        request.points,
+        request.reward,
+        wiring.points_rules(),
+        default_clock().now(),
+    )
+    if (done.points, done.reward) != (request.points, request.reward):
+        raise Conflict(f"redemption_id '{request.redemption_id}' was used for another request")
+    logger.info("points redeemed", extra={"member_id": root, "points": done.points})
+    view = RedemptionView(**done.__dict__)
+    return Response(status_code=201, content_type=JSON, body=view.model_dump_json())
 
 
 @app.post("/v1/members/<member_id>/unmerge")

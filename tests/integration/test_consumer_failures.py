@@ -4,7 +4,9 @@ import json
 
 from botocore.exceptions import ClientError
 
+from devstack.provision import LOCAL_PII_KEY
 from omnihub import wiring
+from omnihub.identity.vault import PiiVault
 from tests.conftest import load_event
 
 
@@ -56,7 +58,7 @@ def test_a_record_that_keeps_failing_is_retried_then_dead_lettered_and_the_rest_
         def __getattr__(self, name):
             return getattr(self._inner, name)
 
-    bad_key = wiring.vault().lookup_key("phone", "+8613800000066")
+    bad_key = PiiVault.from_b64(LOCAL_PII_KEY).lookup_key("phone", "+8613800000066")
     monkeypatch.setattr(wiring, "member_store", lambda: FlakyForOnePhone(real_store(), bad_key))
     for n, phone in enumerate(["13800000064", "13800000066", "13800000065"]):
         assert stack.post_channel_event("jd", identified(f"batch-{n}", phone))[0] == 202

@@ -1,5 +1,6 @@
 """DynamoDB requests per event, counted on the handlers' own clients (botocore event hooks)."""
 
+import os
 from collections import Counter
 
 import pytest
@@ -13,7 +14,8 @@ def meter(stack):
     calls = Counter()
 
     def count(event_name, **_):
-        calls[event_name.split(".")[-1]] += 1
+        function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "?").removeprefix("devstack-")
+        calls[(function, event_name.split(".")[-1])] += 1
 
     ddb = client("dynamodb")
     ddb.meta.events.register("before-call.dynamodb.*", count)
@@ -28,12 +30,19 @@ def identified(event_id, *identities):
     return event
 
 
+WATCHED = ("WebhookFunction", "IdentityConsumerFunction", "PointsConsumerFunction")
+
+
 def consume(stack, meter, event):
+    """Requests of the webhook and the One ID and points consumers for one event."""
     stack.post_channel_event("tmall", event)
     stack.drain()
-    counts = dict(meter)
+    counts = Counter()
+    for (function, operation), n in meter.items():
+        if function in WATCHED:
+            counts[operation] += n
     meter.clear()
-    return counts
+    return dict(counts)
 
 
 def test_requests_per_identity_event(stack, meter):
@@ -46,4 +55,51 @@ def test_requests_per_identity_event(stack, meter):
     merge = consume(
         stack, meter, identified("d", ("phone", "13800000001"), ("wechat_unionid", "u-1"))
     )
-    assert merge == {"PutItem": 1, "BatchGetItem": 2, "TransactWriteItems": 1}
+    # + the points consumer's GetItem on member.merged (the absorbed member had no account)
+    assert merge == {"PutItem": 1, "BatchGetItem": 2, "TransactWriteItems": 1, "GetItem": 1}
+
+
+def order_event(kind, event_id, data, phone="13800000001"):
+    event = load_event(f"channel/{kind}.json")
+    event.update(
+        event_id=event_id, data=data, member={"identities": [{"type": "phone", "value": phone}]}
+    )
+    return event
+
+
+def test_requests_per_order_event(stack, meter):
+    consume(stack, meter, identified("known", ("phone", "13800000001")))
+    line = {"line_id": "L1", "sku": "RICE", "category": "rice", "qty": 1, "paid_fen": 10_000}
+    paid = consume(
+        stack,
+        meter,
+        order_event(
+            "order-paid", "p1", {"order_id": "SO-9", "amount_fen": 10_000, "items": [line]}
+        ),
+    )
+    # webhook PutItem; resolve 2 BatchGetItem; points GetItem order and account, 1 transaction
+    assert paid == {"PutItem": 1, "BatchGetItem": 2, "GetItem": 2, "TransactWriteItems": 1}
+    again = consume(
+        stack,
+        meter,
+        order_event(
+            "order-paid", "p2", {"order_id": "SO-9", "amount_fen": 10_000, "items": [line]}
+        ),
+    )
+    assert again == {"PutItem": 1, "BatchGetItem": 2, "GetItem": 1}  # the order earned already
+    done = consume(stack, meter, order_event("order-completed", "c1", {"order_id": "SO-9"}))
+    assert done == {"PutItem": 1, "GetItem": 1, "TransactWriteItems": 1}
+    refund = consume(
+        stack,
+        meter,
+        order_event(
+            "order-refunded",
+            "r1",
+            {
+                "order_id": "SO-9",
+                "refund_id": "RF",
+                "lines": [{"line_id": "L1", "amount_fen": 100}],
+            },
+        ),
+    )
+    assert refund == {"PutItem": 1, "GetItem": 2, "TransactWriteItems": 1}

@@ -10,7 +10,7 @@ Handlers must be idempotent: every record may arrive more than once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -26,19 +26,27 @@ from omnihub.backbone import BusEvent
 from omnihub.errors import InvalidInput, MalformedBody
 
 PERMANENT = (InvalidInput, MalformedBody, ValidationError)
+T = TypeVar("T")
 
 
-class Consumer:
+class Consumer(Generic[T]):
+    """`parse` turns a message body into what `handle` takes (bus events by default); what it
+    raises for a malformed body is permanent."""
+
     def __init__(
         self,
-        handle: Callable[[BusEvent], None],
+        handle: Callable[[T], None],
         *,
         logger: Logger,
         metrics: Metrics,
         sqs: Callable[[], Any],
         dead_letter_queue_url: str,
+        parse: Callable[[str], T] = BusEvent.from_sqs_body,  # type: ignore[assignment]
+        correlation: Callable[[T], str | None] = lambda m: _event_id(m),
     ) -> None:
         self._handle = handle
+        self._parse = parse
+        self._correlation = correlation
         self._logger = logger
         self._metrics = metrics
         self._sqs = sqs
@@ -57,10 +65,9 @@ class Consumer:
 
     def _record(self, record: SQSRecord) -> None:
         try:
-            bus_event = BusEvent.from_sqs_body(record.body)
-            correlation = bus_event.detail.get("event_id")
-            self._logger.set_correlation_id(str(correlation) if correlation else record.message_id)
-            self._handle(bus_event)
+            message = self._parse(record.body)
+            self._logger.set_correlation_id(self._correlation(message) or record.message_id)
+            self._handle(message)
         except PERMANENT as error:
             self._park(record, error)
         finally:
@@ -81,6 +88,13 @@ class Consumer:
                 "source_message_id": {"DataType": "String", "StringValue": record.message_id},
             },
         )
+
+
+def _event_id(message: object) -> str | None:
+    if isinstance(message, BusEvent):
+        event_id = message.detail.get("event_id")
+        return str(event_id) if event_id else None
+    return None
 
 
 def _reason(error: Exception) -> str:

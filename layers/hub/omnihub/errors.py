@@ -64,3 +64,9 @@ class ConcurrentChange(HubError):
     """Someone else changed the same items first; the caller re-reads and tries again."""
 
     code = "concurrent_change"
+
+
+class AlreadyApplied(HubError):
+    """The cause of this change (a ledger entry, a redemption id) was applied before."""
+
+    code = "already_applied"

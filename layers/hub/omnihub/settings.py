@@ -16,6 +16,8 @@ class Settings:
     parameter_path: str
     event_log_retention_days: int
     extra_placeholders: tuple[str, ...]
+    points_table: str | None = None
+    points_work_queue_url: str | None = None
 
 
 def _required(name: str) -> str:
@@ -25,9 +27,17 @@ def _required(name: str) -> str:
     return value
 
 
-@cache
 def settings() -> Settings:
-    """The process's settings, from the variables template.yaml sets on every function."""
+    """The function's settings, from the variables template.yaml sets on it.
+
+    Read once per function: in Lambda that is once per process; the local stack hosts every
+    function in one process, hence the cache key.
+    """
+    return _settings_of(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+
+
+@cache
+def _settings_of(function_name: str) -> Settings:
     return Settings(
         stage=_required("STAGE"),
         event_log_table=_required("EVENT_LOG_TABLE"),
@@ -38,4 +48,14 @@ def settings() -> Settings:
         extra_placeholders=tuple(
             v.strip() for v in os.environ.get("IDENTITY_PLACEHOLDERS", "").split(",") if v.strip()
         ),
+        # set only on the functions of the capability that uses them
+        points_table=os.environ.get("POINTS_TABLE"),
+        points_work_queue_url=os.environ.get("POINTS_WORK_QUEUE_URL"),
     )
+
+
+def need(value: str | None, name: str) -> str:
+    """A capability's setting, required where it is used."""
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set on this function")
+    return value

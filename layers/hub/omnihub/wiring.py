@@ -14,11 +14,13 @@ from omnihub.adapters.bus import EventBridgePublisher
 from omnihub.adapters.event_log import EventLog
 from omnihub.adapters.member_store import DynamoMemberStore
 from omnihub.adapters.parameters import ParameterCache
+from omnihub.adapters.points_store import DynamoPointsStore
 from omnihub.backbone import BusEvent
 from omnihub.channels import channel_secret_name, pii_key_name
 from omnihub.events.envelope import Envelope
 from omnihub.identity.vault import PiiVault
-from omnihub.settings import settings
+from omnihub.points.rules import PointsRules
+from omnihub.settings import need, settings
 
 
 @cache
@@ -59,3 +61,17 @@ def channel_envelope(event: BusEvent) -> Envelope:
     if event.reference:
         return event_log().envelope(event.reference)
     return Envelope.model_validate(event.detail)
+
+
+@cache
+def points_store() -> DynamoPointsStore:
+    s = settings()
+    return DynamoPointsStore(
+        client("dynamodb"), need(s.points_table, "POINTS_TABLE"), s.event_log_table
+    )
+
+
+def points_rules() -> PointsRules:
+    """The scheme from SSM (cached five minutes), so a campaign changes without a deploy."""
+    name = f"{settings().parameter_path}/points/rules"
+    return PointsRules.model_validate_json(parameters().require(name))

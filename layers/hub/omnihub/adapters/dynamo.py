@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from omnihub.errors import ConcurrentChange
+from omnihub.errors import AlreadyApplied, ConcurrentChange
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -54,9 +54,13 @@ def batch_get(client: Any, table: str, keys: Sequence[Mapping[str, Any]]) -> lis
     return found
 
 
-def transact(client: Any, items: Iterable[dict[str, Any]]) -> None:
+def transact(
+    client: Any, items: Iterable[dict[str, Any]], idempotency_markers: Collection[int] = ()
+) -> None:
     """TransactWriteItems; a lost race (a failed condition, a conflicting transaction) is
-    ConcurrentChange so the domain re-reads and re-plans. Anything else propagates."""
+    ConcurrentChange so the domain re-reads and re-plans. When the failed condition is on one of
+    `idempotency_markers` (the indexes of puts keyed by their cause), the change was applied
+    before: AlreadyApplied. Anything else propagates."""
     actions = list(items)
     if not actions:
         return
@@ -67,7 +71,14 @@ def transact(client: Any, items: Iterable[dict[str, Any]]) -> None:
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
             raise
-        codes = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
+        reasons = error.response.get("CancellationReasons", [])
+        if any(
+            reasons[i].get("Code") == "ConditionalCheckFailed"
+            for i in idempotency_markers
+            if i < len(reasons)
+        ):
+            raise AlreadyApplied("this cause was applied before") from error
+        codes = {r.get("Code") for r in reasons}
         if codes & _RACE_CODES:
             raise ConcurrentChange("a condition failed: another writer was first") from error
         raise

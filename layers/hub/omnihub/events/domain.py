@@ -13,8 +13,19 @@ from typing import Any
 
 from omnihub.clock import iso
 
+#: The bus `source` of each family of domain events (SPEC 3.4), by the type's first word.
 SOURCES = {
     "member": "omnihub.identity",
+    "points": "omnihub.points",
+    "tier": "omnihub.points",
+    "feedback": "omnihub.feedback",
+    "alert": "omnihub.feedback",
+    "batch": "omnihub.feedback",
+    "cluster": "omnihub.feedback",
+    "ticket": "omnihub.tickets",
+    "commission": "omnihub.leaders",
+    "leader": "omnihub.leaders",
+    "notification": "omnihub.notifications",
 }
 
 

@@ -1,0 +1,166 @@
+"""feedback.received -> classify, keep on the member's file, route, count clusters;
+member.merged / member.erased -> the member's feedback follows the survivor / loses its texts."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, Field
+
+from omnihub import wiring
+from omnihub.adapters.aws import client
+from omnihub.adapters.feedback_store import feedback_store
+from omnihub.backbone import BusEvent
+from omnihub.clock import default_clock
+from omnihub.consumer import Consumer
+from omnihub.errors import InvalidInput
+from omnihub.events.channel import FeedbackReceived
+from omnihub.events.envelope import Envelope
+from omnihub.feedback.model import Incoming
+from omnihub.feedback.service import follow_merge, forget, receive
+from omnihub.identity.resolver import request_for, resolve
+from omnihub.observability import powertools
+
+logger, tracer, metrics = powertools()
+
+IDENTITY_SOURCE = "omnihub.identity"
+
+
+class DomainDetail(BaseModel):
+    """The part of a domain event's detail this consumer reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str
+    type: str
+    member_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class MergedData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    survivor_member_id: str = Field(min_length=1)
+    absorbed_member_id: str = Field(min_length=1)
+
+
+def _incoming(envelope: Envelope, data: FeedbackReceived) -> Incoming:
+    return Incoming(
+        channel=envelope.channel,
+        feedback_id=data.feedback_id,
+        text=data.text,
+        kind=data.kind,
+        causing_event_id=envelope.causing_event_id,
+        occurred_at=envelope.occurred_at,
+        received_at=envelope.received_at,
+        order_id=data.order_id,
+        sku=data.sku,
+        batch_no=data.batch_no,
+        rating=data.rating,
+    )
+
+
+def _count(name: str, value: int = 1) -> None:
+    if value:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def handle_feedback(event: BusEvent) -> None:
+    envelope = wiring.channel_envelope(event)
+    if envelope.type != "feedback.received":
+        raise InvalidInput(f"the feedback consumer does not handle {envelope.type}")
+    data = FeedbackReceived.model_validate(envelope.data)
+    members = wiring.member_store()
+    clock = default_clock()
+    request = request_for(envelope)
+    received = receive(
+        feedback_store(),
+        _incoming(envelope, data),
+        lambda: resolve(members, request, clock).member_id,
+        clock,
+    )
+    c, route, found = received.classification, received.route, received.detection
+    # The text and the evidence terms are the customer's words: they never reach a log line.
+    logger.info(
+        "feedback routed" if received.recorded else "feedback seen before; nothing changed",
+        extra={
+            "feedback_id": data.feedback_id,
+            "member_id": received.member_id,
+            "kind": data.kind,
+            "intent": c.intent,
+            "sentiment": c.sentiment,
+            "risk": c.risk,
+            "topics": c.topics,
+            "outcome": route.outcome,
+            "priority": route.priority,
+            "knowledge_entry": route.knowledge_entry,
+            "clusters_detected": [e.cluster_id for e in found.episodes],
+            "batch_hold_requested": found.hold is not None,
+        },
+    )
+    if received.recorded:
+        _count("FeedbackRecorded")
+        if route.ticket is not None:
+            _count(f"TicketsRequested{route.ticket.priority}")
+        _count("FoodSafetyAlerts", int(route.alert))
+        _count("KnowledgeAnswers", int(route.outcome == "knowledge_answer"))
+        _count("Suggestions", int(route.board))
+    else:
+        _count("FeedbackDuplicates")
+    _count("ClustersDetected", len(found.episodes))
+    _count("BatchHoldsRequested", int(found.hold is not None))
+
+
+def handle_member_event(event: BusEvent) -> None:
+    detail = DomainDetail.model_validate(event.detail)
+    store = feedback_store()
+    if detail.type == "member.merged":
+        merged = MergedData.model_validate(detail.data)
+        moved = follow_merge(
+            store, wiring.member_store(), merged.absorbed_member_id, merged.survivor_member_id
+        )
+        logger.info(
+            "feedback followed a merge",
+            extra={
+                "member_id": merged.survivor_member_id,
+                "absorbed_member_id": merged.absorbed_member_id,
+                "feedback_moved": moved,
+            },
+        )
+        _count("FeedbackMoved", moved)
+    elif detail.type == "member.erased":
+        if not detail.member_id:
+            raise InvalidInput("member.erased without a member", details=[{"field": "member_id"}])
+        redacted = forget(store, detail.member_id, default_clock())
+        logger.info(
+            "feedback texts erased",
+            extra={"member_id": detail.member_id, "feedback_redacted": redacted},
+        )
+        _count("FeedbackRedacted", redacted)
+    else:
+        raise InvalidInput(f"the feedback consumer does not handle {detail.type}")
+
+
+def handle(event: BusEvent) -> None:
+    if event.source == IDENTITY_SOURCE:
+        handle_member_event(event)
+    else:
+        handle_feedback(event)
+
+
+consumer = Consumer(
+    handle,
+    logger=logger,
+    metrics=metrics,
+    sqs=lambda: client("sqs"),
+    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer(event, context)

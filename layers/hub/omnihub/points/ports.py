@@ -1,0 +1,35 @@
+"""What the points domain needs from storage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+from omnihub.points.model import Account, LedgerEntry, Order, PointsChange, Redemption
+
+DueKind = Literal["order", "account"]
+
+
+class PointsStore(Protocol):
+    def account(self, member_id: str) -> Account:
+        """The member's account (version 0 when it has never been written)."""
+        ...
+
+    def order(self, order_id: str) -> Order | None: ...
+
+    def redemption(self, member_id: str, redemption_id: str) -> Redemption | None: ...
+
+    def commit(self, change: PointsChange) -> None:
+        """All or nothing. ConcurrentChange when a version moved; AlreadyApplied when a ledger
+        entry or redemption of the same cause exists (the request was done before)."""
+        ...
+
+    def ledger(self, member_id: str, limit: int) -> list[LedgerEntry]:
+        """Newest first."""
+        ...
+
+    def due(
+        self, kind: DueKind, shard: int, until: str, after: str | None, limit: int
+    ) -> tuple[Sequence[str], str | None]:
+        """Ids (order ids or member ids) whose due time is <= until, one shard, one page."""
+        ...

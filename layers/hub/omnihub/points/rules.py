@@ -1,0 +1,81 @@
+"""The points scheme as data (SPEC 4.2): multipliers, thresholds, periods, campaign rules.
+
+Stored as JSON in SSM (template parameter `PointsRules`) and validated here, so marketing can
+change a campaign without a deploy. Multipliers are decimals, never floats: points are
+floor(whole yuan x tier multiplier x every matching rule's multiplier), per order line.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Tier = Literal["silver", "gold", "diamond"]
+TIERS: tuple[Tier, ...] = ("silver", "gold", "diamond")
+
+
+class EarningRule(BaseModel):
+    """A campaign: a multiplier for matching lines (an empty list matches everything)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule_id: str
+    multiplier: Decimal = Field(gt=0, le=100)
+    channels: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+
+    def matches(self, channel: str, category: str, at: datetime) -> bool:
+        return (
+            (not self.channels or channel in self.channels)
+            and (not self.categories or category in self.categories)
+            and (self.starts_at is None or at >= self.starts_at)
+            and (self.ends_at is None or at < self.ends_at)
+        )
+
+
+class PointsRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tier_multipliers: dict[Tier, Decimal] = {
+        "silver": Decimal("1.0"),
+        "gold": Decimal("1.2"),
+        "diamond": Decimal("1.5"),
+    }
+    tier_thresholds_fen: dict[Tier, int] = {"gold": 100_000, "diamond": 500_000}
+    pending_days: int = Field(7, ge=0, le=90)
+    expiry_months: int = Field(12, ge=1, le=120)
+    expiry_notice_days: int = Field(30, ge=0, le=180)
+    spend_window_months: int = Field(12, ge=1, le=36)
+    activity_points: dict[str, int] = {"checkin": 5, "survey": 20, "review": 10}
+    activity_daily_cap: int = Field(30, ge=0)
+    earning_rules: tuple[EarningRule, ...] = ()
+
+    def multiplier(self, tier: Tier, channel: str, category: str, at: datetime) -> Decimal:
+        """The frozen multiplier of an order line: tier times every matching campaign."""
+        value = self.tier_multipliers[tier]
+        for rule in self.earning_rules:
+            if rule.matches(channel, category, at):
+                value *= rule.multiplier
+        return value
+
+    def tier_for(self, spend_fen: int) -> Tier:
+        tier: Tier = "silver"
+        for candidate in TIERS[1:]:
+            if spend_fen >= self.tier_thresholds_fen[candidate]:
+                tier = candidate
+        return tier
+
+
+def line_points(paid_fen: int, multiplier: Decimal) -> int:
+    """1 point per whole yuan, times the line's frozen multiplier, rounded down."""
+    return math.floor(Decimal(max(paid_fen, 0) // 100) * multiplier)
+
+
+def tier_rank(tier: str) -> int:
+    return TIERS.index(tier)

@@ -1,0 +1,157 @@
+"""FeedbackStore in memory with the adapter's conditions: a feedback is recorded once, only for a
+live member; an episode marker is taken only when the key's previous episode has ended; a batch
+is held once. Every write applies whole under one lock, or not at all."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from omnihub.clock import iso
+from omnihub.errors import ConcurrentChange
+from omnihub.events.domain import DomainEvent
+from omnihub.feedback.model import (
+    BatchHold,
+    ClusterKey,
+    Episode,
+    FeedbackRecord,
+    FeedbackWrite,
+    Observation,
+)
+
+
+@dataclass
+class FakeFeedbackStore:
+    records: dict[str, FeedbackRecord] = field(default_factory=dict)
+    erased_texts: set[str] = field(default_factory=set)
+    observations: list[Observation] = field(default_factory=list)
+    open_until: dict[ClusterKey, datetime] = field(default_factory=dict)
+    episodes: list[Episode] = field(default_factory=list)
+    held: dict[str, BatchHold] = field(default_factory=dict)
+    published: dict[str, DomainEvent] = field(default_factory=dict)
+    #: Whether a member id may receive feedback (not merged, not erased); None: everyone.
+    member_is_live: Callable[[str], bool] | None = None
+    #: Runs just before a record's conditions are checked (to let another writer in).
+    before_record: Callable[[FeedbackWrite], None] | None = None
+    writes: int = 0
+    counts: int = 0
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # -- writing -----------------------------------------------------------------------------
+    def record(self, write: FeedbackWrite) -> bool:
+        if self.before_record:
+            self.before_record(write)
+        record = write.record
+        ref = record.incoming.ref
+        with self._lock:
+            if ref in self.records:
+                return False
+            member = record.member_id
+            if member is not None and self.member_is_live and not self.member_is_live(member):
+                raise ConcurrentChange("the member was merged or erased")
+            self.records[ref] = record
+            self.observations.extend(write.observations)
+            self._publish(write.events)
+            self.writes += 1
+            return True
+
+    def _publish(self, events: Sequence[DomainEvent]) -> None:
+        for event in events:
+            if event.event_id in self.published:
+                raise AssertionError(f"event {event.event_id} published twice")
+            self.published[event.event_id] = event
+
+    # -- clusters ----------------------------------------------------------------------------
+    def open_markers(
+        self, keys: Sequence[ClusterKey], hold_batch: str | None, now: datetime
+    ) -> tuple[frozenset[ClusterKey], bool]:
+        with self._lock:
+            open_keys = frozenset(
+                k for k in keys if k in self.open_until and self.open_until[k] > now
+            )
+            return open_keys, hold_batch is not None and hold_batch in self.held
+
+    def _under(self, key: ClusterKey, since: datetime) -> list[Observation]:
+        return sorted(
+            (o for o in self.observations if o.key == key and o.at >= since),
+            key=lambda o: (o.at, o.ref),
+        )
+
+    def count(self, key: ClusterKey, since: datetime, stop_at: int) -> int:
+        with self._lock:
+            self.counts += 1
+            return len(self._under(key, since))
+
+    def refs(self, key: ClusterKey, since: datetime, limit: int) -> list[str]:
+        with self._lock:
+            return [o.ref for o in self._under(key, since)][:limit]
+
+    def open_episode(self, episode: Episode, event: DomainEvent) -> bool:
+        with self._lock:
+            until = self.open_until.get(episode.key)
+            if until is not None and until > episode.detected_at:
+                return False
+            self.open_until[episode.key] = episode.until
+            self.episodes.append(episode)
+            self._publish([event])
+            return True
+
+    def request_hold(self, hold: BatchHold, event: DomainEvent) -> bool:
+        with self._lock:
+            if hold.batch_no in self.held:
+                return False
+            self.held[hold.batch_no] = hold
+            self._publish([event])
+            return True
+
+    # -- members -----------------------------------------------------------------------------
+    def recent_feedback(self, member_id: str, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            mine = [r for r in self.records.values() if r.member_id == member_id]
+            mine.sort(key=lambda r: (iso(r.incoming.received_at), r.incoming.ref), reverse=True)
+            return [r.summary() for r in mine[:limit]]
+
+    def move_feedback(self, absorbed: str, target: Callable[[], tuple[str, bool]]) -> int:
+        with self._lock:
+            mine = [ref for ref, r in self.records.items() if r.member_id == absorbed]
+            if not mine:
+                return 0
+            survivor, redact = target()
+            for ref in mine:
+                self.records[ref] = replace(self.records[ref], member_id=survivor)
+                if redact:
+                    self.erased_texts.add(ref)
+            return len(mine)
+
+    def redact_feedback(self, member_id: str, at: datetime) -> int:
+        with self._lock:
+            refs = [ref for ref, r in self.records.items() if r.member_id == member_id]
+            self.erased_texts.update(refs)
+            return len(refs)
+
+    def text_of(self, ref: str) -> str | None:
+        """The kept text, as the table would answer (None once erased)."""
+        return None if ref in self.erased_texts else self.records[ref].incoming.text
+
+    # -- insights ----------------------------------------------------------------------------
+    def clusters(self, limit: int) -> list[dict[str, Any]]:
+        newest = sorted(self.episodes, key=lambda e: e.detected_at, reverse=True)
+        return [e.view() for e in newest[:limit]]
+
+    def suggestions(self, limit: int) -> list[dict[str, Any]]:
+        board = [r for r in self.records.values() if r.on_board]
+        board.sort(key=lambda r: r.incoming.received_at, reverse=True)
+        return [
+            {"feedback_id": r.incoming.feedback_id, "text": self.text_of(r.incoming.ref)}
+            for r in board[:limit]
+        ]
+
+    def holds(self, limit: int) -> list[dict[str, Any]]:
+        newest = sorted(self.held.values(), key=lambda h: h.requested_at, reverse=True)
+        return [h.view() for h in newest[:limit]]
+
+    def events_of(self, kind: str) -> list[DomainEvent]:
+        return [e for e in self.published.values() if e.type == kind]
