@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
 from omnihub.adapters.aws import client
-from omnihub.adapters.feedback_store import feedback_store
 from omnihub.backbone import BusEvent
 from omnihub.clock import default_clock
 from omnihub.consumer import Consumer
@@ -76,7 +75,7 @@ def handle_feedback(event: BusEvent) -> None:
     clock = default_clock()
     request = request_for(envelope)
     received = receive(
-        feedback_store(),
+        wiring.feedback_store(),
         _incoming(envelope, data),
         lambda: resolve(members, request, clock).member_id,
         clock,
@@ -115,7 +114,7 @@ def handle_feedback(event: BusEvent) -> None:
 
 def handle_member_event(event: BusEvent) -> None:
     detail = DomainDetail.model_validate(event.detail)
-    store = feedback_store()
+    store = wiring.feedback_store()
     if detail.type == "member.merged":
         merged = MergedData.model_validate(detail.data)
         moved = follow_merge(

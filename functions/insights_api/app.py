@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
-from omnihub.adapters.feedback_store import feedback_store
+from omnihub import wiring
 from omnihub.api.http import build_resolver, handle
 from omnihub.observability import powertools
 
@@ -71,19 +71,21 @@ class Holds(BaseModel):
 @app.get("/v1/insights/clusters")
 def list_clusters(limit: Limit = 50) -> Clusters:
     """Clusters detected (newest first): N reports of one topic on one SKU or batch in 7 days."""
-    return Clusters(items=[ClusterView(**c) for c in feedback_store().clusters(limit)])
+    return Clusters(items=[ClusterView(**c) for c in wiring.feedback_store().clusters(limit)])
 
 
 @app.get("/v1/insights/suggestions")
 def list_suggestions(limit: Limit = 50) -> Suggestions:
     """The product board: customers' suggestions (P4, no ticket), newest first."""
-    return Suggestions(items=[SuggestionView(**s) for s in feedback_store().suggestions(limit)])
+    return Suggestions(
+        items=[SuggestionView(**s) for s in wiring.feedback_store().suggestions(limit)]
+    )
 
 
 @app.get("/v1/insights/batch-holds")
 def list_batch_holds(limit: Limit = 50) -> Holds:
     """Batches with repeated food-safety reports, newest request first (quality and admins)."""
-    return Holds(items=[HoldView(**h) for h in feedback_store().holds(limit)])
+    return Holds(items=[HoldView(**h) for h in wiring.feedback_store().holds(limit)])
 
 
 @logger.inject_lambda_context

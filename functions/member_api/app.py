@@ -20,6 +20,7 @@ from omnihub.identity.normalise import InvalidIdentity, normalise
 from omnihub.observability import powertools
 from omnihub.points.ledger import redeem
 from omnihub.settings import settings
+from omnihub.tickets.access import can_see
 
 logger, tracer, metrics = powertools()
 app = build_resolver(logger)
@@ -34,6 +35,7 @@ POLICIES = {
     "DELETE /v1/members/{id}": frozenset({"admin"}),
     "GET /v1/review-cases": frozenset({"admin"}),
 }
+RECENT = 10  # items of each kind on the file
 MemberId = Annotated[str, Path(min_length=4, max_length=64, pattern=r"^mbr_[0-9a-f]+$")]
 
 
@@ -48,7 +50,31 @@ class Balances(BaseModel):
     debt: int
 
 
+class FeedbackSummary(BaseModel):
+    feedback_id: str
+    channel: str
+    kind: str
+    intent: str | None = None
+    sentiment: str | None = None
+    topics: list[str] = []
+    risk: str | None = None
+    priority: str | None = None
+    outcome: str | None = None
+    received_at: str | None = None
+
+
+class TicketSummary(BaseModel):
+    ticket_id: str
+    priority: str
+    status: str
+    channel: str
+    created_at: str
+    escalation_level: str
+
+
 class MemberFile(BaseModel):
+    """The one-person file: who they are (masked), their points, and what they told any channel."""
+
     member_id: str
     created_at: str
     identities: list[MaskedIdentity]
@@ -56,6 +82,8 @@ class MemberFile(BaseModel):
     channels: list[str]
     points: Balances
     tier: str
+    feedback: list[FeedbackSummary]
+    tickets: list[TicketSummary]
     requested_id: str | None = None
     merged_into: str | None = None
     split_from: str | None = None
@@ -151,10 +179,21 @@ def lookup_member(
 def get_member(member_id: MemberId) -> MemberFile:
     member = current(wiring.member_store(), member_id)
     account = wiring.points_store().account(member.member_id)
+    principal = caller(app)
+    tickets = [
+        TicketSummary(**t.summary(), channel=t.channel, created_at=t.created_at)
+        for t in wiring.ticket_store().by_member(member.member_id, RECENT)
+        if can_see(principal, t)
+    ]
     return MemberFile(
         **identity_section(member, member_id),
         points=Balances(available=account.available, pending=account.pending, debt=account.debt),
         tier=account.tier,
+        feedback=[
+            FeedbackSummary(**f)
+            for f in wiring.feedback_store().recent_feedback(member.member_id, RECENT)
+        ],
+        tickets=tickets,
     )
 
 

@@ -89,8 +89,11 @@ def test_rancid_oil_raises_a_p1_ticket_an_alert_with_the_batch_and_a_second_repo
     (alert,) = domain_events(stack, "alert.food_safety")
     assert (alert["data"]["batch_no"], alert["data"]["sku"]) == ("B20260901", "OIL-PN-1L8")
     assert "哈喇味" in alert["data"]["evidence"]
-    (ack,) = domain_events(stack, "notification.requested")
+    notices = domain_events(stack, "notification.requested")
+    (ack,) = [n for n in notices if n["data"]["purpose"] == "ticket_acknowledgement"]
     assert ack["data"]["text"] == "您的反馈已受理，专员将在30分钟内联系您"
+    teams = sorted(n["data"]["audience"] for n in notices if n["data"]["purpose"] == "team_alert")
+    assert teams == ["pr", "quality", "supply_chain"]  # the P1 ticket told its three teams
     assert domain_events(stack, "batch.hold_requested") == []
 
     post(stack, feedback("r2", MOULDY, phone="13900000002", sku="OIL-PN-5L", batch_no="B20260901"))

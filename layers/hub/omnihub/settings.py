@@ -18,6 +18,8 @@ class Settings:
     extra_placeholders: tuple[str, ...]
     points_table: str | None = None
     points_work_queue_url: str | None = None
+    tickets_table: str | None = None
+    feedback_table: str | None = None
 
 
 def _required(name: str) -> str:
@@ -51,6 +53,8 @@ def _settings_of(function_name: str) -> Settings:
         # set only on the functions of the capability that uses them
         points_table=os.environ.get("POINTS_TABLE"),
         points_work_queue_url=os.environ.get("POINTS_WORK_QUEUE_URL"),
+        tickets_table=os.environ.get("TICKETS_TABLE"),
+        feedback_table=os.environ.get("FEEDBACK_TABLE"),
     )
 
 

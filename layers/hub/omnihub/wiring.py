@@ -12,9 +12,11 @@ from functools import cache
 from omnihub.adapters.aws import client
 from omnihub.adapters.bus import EventBridgePublisher
 from omnihub.adapters.event_log import EventLog
+from omnihub.adapters.feedback_store import DynamoFeedbackStore
 from omnihub.adapters.member_store import DynamoMemberStore
 from omnihub.adapters.parameters import ParameterCache
 from omnihub.adapters.points_store import DynamoPointsStore
+from omnihub.adapters.ticket_store import DynamoTicketStore
 from omnihub.backbone import BusEvent
 from omnihub.channels import channel_secret_name, pii_key_name
 from omnihub.events.envelope import Envelope
@@ -75,3 +77,22 @@ def points_rules() -> PointsRules:
     """The scheme from SSM (cached five minutes), so a campaign changes without a deploy."""
     name = f"{settings().parameter_path}/points/rules"
     return PointsRules.model_validate_json(parameters().require(name))
+
+
+@cache
+def ticket_store() -> DynamoTicketStore:
+    s = settings()
+    return DynamoTicketStore(
+        client("dynamodb"), need(s.tickets_table, "TICKETS_TABLE"), s.event_log_table
+    )
+
+
+@cache
+def feedback_store() -> DynamoFeedbackStore:
+    s = settings()
+    return DynamoFeedbackStore(
+        client("dynamodb"),
+        need(s.feedback_table, "FEEDBACK_TABLE"),
+        s.event_log_table,
+        s.members_table,
+    )

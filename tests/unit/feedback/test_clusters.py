@@ -191,7 +191,11 @@ def test_a_crash_between_the_record_and_the_detection_is_finished_by_the_redeliv
     third = Incoming("tmall", "FB-3", DAMP, "review", "tmall:ev-3", START, START, sku="S")
     store = day.store
     real_open = store.open_episode
-    store.open_episode = lambda *a: (_ for _ in ()).throw(TimeoutError("died"))  # type: ignore[method-assign]
+
+    def dies(*_: object) -> bool:
+        raise TimeoutError("the function timed out after its commit")
+
+    store.open_episode = dies  # type: ignore[method-assign]
     with pytest.raises(TimeoutError):
         receive(store, third, lambda: "mbr_3", day.clock)
     assert store.events_of("cluster.detected") == []

@@ -82,3 +82,29 @@ def transact(
         if codes & _RACE_CODES:
             raise ConcurrentChange("a condition failed: another writer was first") from error
         raise
+
+
+def versioned_put(table: str, item: Mapping[str, Any], expected: int) -> dict[str, Any]:
+    """A transaction Put of an item that replaces version `expected` (0: must not exist yet)."""
+    put: dict[str, Any] = {"TableName": table, "Item": to_attributes(item)}
+    if expected == 0:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "version = :expected"
+        put["ExpressionAttributeValues"] = {":expected": {"N": str(expected)}}
+    return {"Put": put}
+
+
+def add_counters(table: str, key: Mapping[str, Any], counters: Mapping[str, int]) -> dict[str, Any]:
+    """A transaction Update that adds to numeric attributes (created if missing)."""
+    names = {f"#c{i}": name for i, name in enumerate(counters)}
+    values = {f":c{i}": {"N": str(v)} for i, v in enumerate(counters.values())}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_attributes(key),
+            "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }

@@ -21,16 +21,13 @@ requested or a customer makes a suggestion (tens a second at the very most).
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from omnihub.adapters.aws import client
 from omnihub.adapters.dynamo import batch_get, from_attributes, to_attributes, transact
 from omnihub.adapters.event_log import outbox_put
 from omnihub.adapters.member_store import member_key
@@ -45,7 +42,6 @@ from omnihub.feedback.model import (
     FeedbackWrite,
     Observation,
 )
-from omnihub.settings import settings
 
 SHARDS = 8
 FEEDBACK_SK = "FB"
@@ -486,30 +482,3 @@ class DynamoFeedbackStore:
     def holds(self, limit: int) -> list[dict[str, Any]]:
         fields = ("batch_no", "sku", "reports", "feedback_refs", "evidence", "requested_at")
         return [{f: item.get(f) for f in fields} for item in self._newest(HOLDS, limit)]
-
-
-def feedback_table() -> str:
-    """FEEDBACK_TABLE, set on the functions that use feedback (not in Globals)."""
-    name = os.environ.get("FEEDBACK_TABLE")
-    if not name:
-        raise RuntimeError("environment variable FEEDBACK_TABLE is not set")
-    return name
-
-
-def feedback_store() -> DynamoFeedbackStore:
-    """The function's store, built on first use (after a test's mock has started)."""
-    s = settings()
-    return _store_for(feedback_table(), s.event_log_table, s.members_table)
-
-
-@cache
-def _store_for(table: str, event_log_table: str, members_table: str) -> DynamoFeedbackStore:
-    return DynamoFeedbackStore(client("dynamodb"), table, event_log_table, members_table)
-
-
-def recent_feedback(member_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The member's newest feedback for the one-person file (SPEC 3.3), newest first: each
-    `{feedback_id, channel, kind, intent, sentiment, topics, risk, priority, outcome,
-    received_at}`, never the text. Pass the live member id (`identity.admin.current`): feedback
-    follows merges. Needs FEEDBACK_TABLE and dynamodb:Query on the FeedbackTable."""
-    return feedback_store().recent_feedback(member_id, limit)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from omnihub.adapters.dynamo import from_attributes, to_attributes, transact
+from omnihub.adapters.dynamo import from_attributes, to_attributes, transact, versioned_put
 from omnihub.adapters.event_log import outbox_put
 from omnihub.points.daily import shard_of
 from omnihub.points.model import Account, LedgerEntry, Line, Order, PointsChange, Redemption
@@ -94,16 +94,6 @@ def _entry_item(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def _versioned_put(table: str, item: dict[str, Any], expected: int) -> dict[str, Any]:
-    put: dict[str, Any] = {"TableName": table, "Item": to_attributes(item)}
-    if expected == 0:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        put["ConditionExpression"] = "version = :expected"
-        put["ExpressionAttributeValues"] = {":expected": {"N": str(expected)}}
-    return {"Put": put}
-
-
 def _new_put(table: str, item: dict[str, Any]) -> dict[str, Any]:
     return {
         "Put": {
@@ -143,8 +133,8 @@ class DynamoPointsStore:
 
     def commit(self, change: PointsChange) -> None:
         table = self._table
-        actions = [_versioned_put(table, _account_item(a), v) for a, v in change.accounts]
-        actions += [_versioned_put(table, _order_item(o), v) for o, v in change.orders]
+        actions = [versioned_put(table, _account_item(a), v) for a, v in change.accounts]
+        actions += [versioned_put(table, _order_item(o), v) for o, v in change.orders]
         first_marker = len(actions)
         actions += [_new_put(table, _entry_item(e)) for e in change.entries]
         actions += [

@@ -8,11 +8,11 @@ of due times, so a run costs what is due, not what exists.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from omnihub import sharding
 from omnihub.clock import iso
 from omnihub.events.domain import DomainEvent
 from omnihub.points.ledger import (
@@ -31,8 +31,8 @@ SHARDS = 16
 
 
 def shard_of(key: str) -> int:
-    """The due-index shard of an order or member id (stable across processes)."""
-    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % SHARDS
+    """The due-index shard of an order or member id."""
+    return sharding.shard_of(key, SHARDS)
 
 
 def attend_account(
@@ -64,7 +64,7 @@ def attend_account(
                         causing_event_id=f"expiry-notice:{member_id}:{soonest}",
                         occurred_at=now,
                         data={
-                            "template": "points_expiring",
+                            "purpose": "points_expiring",
                             "points": buckets[soonest],
                             "expires_at": iso(expires),
                             "text": f"您有{buckets[soonest]}积分将于"

@@ -1,0 +1,247 @@
+"""Staff API over tickets: list, open (stores and leaders as first responders), read, act, and
+the service metrics."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from omnihub import wiring
+from omnihub.api.http import JSON, build_resolver, caller, handle
+from omnihub.clock import business_date, default_clock
+from omnihub.errors import Forbidden, InvalidInput, NotFound
+from omnihub.events.channel import Id
+from omnihub.observability import powertools
+from omnihub.tickets.access import can_do, can_see, opener_of
+from omnihub.tickets.model import Ticket, ticket_id_for
+from omnihub.tickets.policies import policy_for
+from omnihub.tickets.service import apply, open_once
+
+logger, tracer, metrics = powertools()
+app = build_resolver(logger)
+
+EVERYONE = frozenset({"agent", "quality", "admin", "store", "leader"})
+POLICIES = {
+    "GET /v1/tickets": EVERYONE,
+    "POST /v1/tickets": EVERYONE,
+    "GET /v1/tickets/{id}": EVERYONE,
+    "POST /v1/tickets/{id}/actions": EVERYONE,
+    "GET /v1/metrics/service": frozenset({"quality", "admin"}),
+}
+TicketId = Annotated[str, Path(pattern=r"^tkt_[0-9a-f]+$")]
+
+
+class TargetView(BaseModel):
+    name: str
+    due_at: str
+    met_at: str | None
+    breached: bool
+
+
+class TicketView(BaseModel):
+    ticket_id: str
+    priority: str
+    status: str
+    first_response_due: str | None
+    resolution_due: str | None
+    escalation_level: str
+    member_id: str | None
+    channel: str
+    source: str
+    first_responder: str | None
+    created_at: str
+    reopen_count: int
+    targets: list[TargetView]
+    root_cause: str | None = None
+    corrective_action: str | None = None
+    csat: int | None = None
+
+
+class TicketList(BaseModel):
+    items: list[TicketView]
+
+
+class NewTicket(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_id: Annotated[str, Field(pattern=r"^mbr_[0-9a-f]+$")]
+    channel: Id
+    subject: Annotated[str, Field(min_length=1, max_length=500)]
+    priority: Literal["P1", "P2", "P3"] | None = None
+    intent: Literal["complaint", "inquiry"] | None = None
+    risk: Literal["high", "medium", "low"] | None = None
+    request_id: Id | None = None
+    order_id: Id | None = None
+    sku: Id | None = None
+    batch_no: Id | None = None
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["respond", "pause", "resume", "resolve", "reopen", "close", "acknowledge"]
+    note: Annotated[str, Field(max_length=2000)] = ""
+    root_cause: Annotated[str, Field(max_length=2000)] | None = None
+    corrective_action: Annotated[str, Field(max_length=2000)] | None = None
+    csat: Annotated[int, Field(strict=True, ge=1, le=5)] | None = None
+    team: Literal["quality", "supply_chain", "pr"] | None = None
+
+
+class ServiceRow(BaseModel):
+    channel: str
+    priority: str
+    created: int
+    first_response_avg_minutes: float | None
+    resolution_rate: float | None
+    sla_attainment: float | None
+    csat: float | None
+
+
+class ServiceMetrics(BaseModel):
+    from_date: str
+    to_date: str
+    items: list[ServiceRow]
+
+
+def view(ticket: Ticket) -> TicketView:
+    return TicketView(
+        **ticket.summary(),
+        member_id=ticket.member_id,
+        channel=ticket.channel,
+        source=ticket.source,
+        first_responder=ticket.first_responder,
+        created_at=ticket.created_at,
+        reopen_count=ticket.reopen_count,
+        targets=[
+            TargetView(name=t.name, due_at=t.due_at, met_at=t.met_at, breached=t.breached)
+            for t in ticket.targets
+        ],
+        root_cause=ticket.root_cause,
+        corrective_action=ticket.corrective_action,
+        csat=ticket.csat,
+    )
+
+
+def _visible(ticket_id: str) -> Ticket:
+    ticket = wiring.ticket_store().get(ticket_id)
+    if ticket is None or not can_see(caller(app), ticket):
+        raise NotFound(f"no ticket {ticket_id}")  # another's ticket is not confirmed to exist
+    return ticket
+
+
+@app.get("/v1/tickets")
+def list_tickets(
+    member_id: Annotated[str, Query(pattern=r"^mbr_[0-9a-f]+$")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> TicketList:
+    principal = caller(app)
+    tickets = wiring.ticket_store().by_member(member_id, limit)
+    return TicketList(items=[view(t) for t in tickets if can_see(principal, t)])
+
+
+@app.post("/v1/tickets")
+def open_ticket(request: NewTicket) -> Response[str]:
+    principal = caller(app)
+    opener = opener_of(principal)
+    if principal.role in ("store", "leader") and opener is None:
+        raise Forbidden("the token names no store or leader to respond first")
+    cause = f"api:{principal.role}:{principal.subject}:{request.request_id or uuid.uuid4().hex}"
+    policy = policy_for(request.risk, request.intent or "complaint", request.priority)
+    if policy.priority == "P4":
+        raise InvalidInput(
+            "suggestions go to the product board, not to a ticket", details=[{"field": "intent"}]
+        )
+    draft = Ticket(
+        ticket_id=ticket_id_for(cause),
+        member_id=request.member_id,
+        channel=request.channel,
+        priority=policy.priority,
+        created_at="",
+        opened_by=f"{principal.role}:{principal.subject}",
+        source=principal.role if principal.role in ("store", "leader") else "agent",
+        first_responder=opener,
+        subject=request.subject,
+        risk=request.risk,
+        order_id=request.order_id,
+        sku=request.sku,
+        batch_no=request.batch_no,
+    )
+    ticket = open_once(wiring.ticket_store(), draft, default_clock().now(), cause)
+    return Response(status_code=201, content_type=JSON, body=view(ticket).model_dump_json())
+
+
+@app.get("/v1/tickets/<ticket_id>")
+def get_ticket(ticket_id: TicketId) -> TicketView:
+    return view(_visible(ticket_id))
+
+
+@app.post("/v1/tickets/<ticket_id>/actions")
+def act_on_ticket(ticket_id: TicketId, request: Action) -> TicketView:
+    principal = caller(app)
+    ticket = _visible(ticket_id)
+    if not can_do(principal, ticket, request.action):
+        raise Forbidden(f"role '{principal.role}' may not {request.action} this ticket")
+    done = apply(
+        wiring.ticket_store(),
+        ticket_id,
+        request.action,
+        f"{principal.role}:{principal.subject}",
+        default_clock().now(),
+        note=request.note,
+        root_cause=request.root_cause,
+        corrective_action=request.corrective_action,
+        csat=request.csat,
+        team=request.team,
+    )
+    logger.info("ticket action", extra={"ticket_id": ticket_id, "action": request.action})
+    return view(done)
+
+
+@app.get("/v1/metrics/service")
+def service_metrics(
+    from_date: Annotated[date | None, Query(alias="from")] = None,
+    to_date: Annotated[date | None, Query(alias="to")] = None,
+) -> ServiceMetrics:
+    today = business_date(default_clock().now())
+    end = to_date or today
+    start = from_date or end - timedelta(days=6)
+    if start > end or (end - start).days > 92:
+        raise InvalidInput(
+            "from must precede to, at most 92 days apart", details=[{"field": "query.from"}]
+        )
+    days = [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    for row in wiring.ticket_store().stats(days):
+        bucket = totals.setdefault((row["channel"], row["priority"]), {})
+        for name, value in row.items():
+            if isinstance(value, int):
+                bucket[name] = bucket.get(name, 0) + value
+    items = [
+        ServiceRow(
+            channel=channel,
+            priority=priority,
+            created=c.get("created", 0),
+            first_response_avg_minutes=_ratio(c.get("response_seconds", 0), c.get("responded"), 60),
+            resolution_rate=_ratio(c.get("resolved", 0), c.get("created")),
+            sla_attainment=_ratio(
+                c.get("targets_met", 0), c.get("targets_met", 0) + c.get("targets_breached", 0)
+            ),
+            csat=_ratio(c.get("csat_sum", 0), c.get("csat_count")),
+        )
+        for (channel, priority), c in sorted(totals.items())
+    ]
+    return ServiceMetrics(from_date=start.isoformat(), to_date=end.isoformat(), items=items)
+
+
+def _ratio(part: int, whole: int | None, unit: int = 1) -> float | None:
+    return round(part / whole / unit, 3) if whole else None
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(app, event, context, POLICIES)

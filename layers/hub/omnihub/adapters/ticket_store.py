@@ -1,0 +1,120 @@
+"""TicketStore on DynamoDB.
+
+Keys:
+- ticket   pk=TICKET#<id>  sk=TICKET   member index: MEMBER#<member>, <created_at>#<id>
+                                       due index (sparse): DUE#<shard>, <next_check>#<id>
+- counters pk=STATS#<day>  sk=<channel>#<priority>   (ADD in the transition's transaction)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from omnihub.adapters.dynamo import (
+    add_counters,
+    from_attributes,
+    to_attributes,
+    transact,
+    versioned_put,
+)
+from omnihub.adapters.event_log import outbox_put
+from omnihub.tickets.model import Target, Ticket, Transition
+from omnihub.tickets.service import TicketChange, shard_of
+
+
+def ticket_item(ticket: Ticket) -> dict[str, Any]:
+    item = {"pk": f"TICKET#{ticket.ticket_id}", "sk": "TICKET", **asdict(ticket)}
+    item["topics"] = list(ticket.topics)
+    if ticket.member_id:
+        item["gsi1pk"] = f"MEMBER#{ticket.member_id}"
+        item["gsi1sk"] = f"{ticket.created_at}#{ticket.ticket_id}"
+    check = ticket.next_check()
+    if check:
+        item["due_pk"] = f"DUE#{shard_of(ticket.ticket_id)}"
+        item["due_sk"] = f"{check}#{ticket.ticket_id}"
+    return item
+
+
+def _ticket(item: dict[str, Any]) -> Ticket:
+    fields = {k: v for k, v in item.items() if k in Ticket.__dataclass_fields__}
+    fields["topics"] = tuple(item.get("topics", []))
+    fields["targets"] = tuple(Target(**t) for t in item.get("targets", []))
+    fields["history"] = tuple(Transition(**h) for h in item.get("history", []))
+    return Ticket(**fields)
+
+
+class DynamoTicketStore:
+    def __init__(self, client: Any, table: str, event_log_table: str) -> None:
+        self._client = client
+        self._table = table
+        self._event_log_table = event_log_table
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes({"pk": f"TICKET#{ticket_id}", "sk": "TICKET"}),
+            ConsistentRead=True,
+        )
+        return _ticket(from_attributes(response["Item"])) if "Item" in response else None
+
+    def commit(self, change: TicketChange) -> None:
+        actions = [versioned_put(self._table, ticket_item(change.ticket), change.expected_version)]
+        actions += [
+            add_counters(
+                self._table,
+                {"pk": f"STATS#{d.day}", "sk": f"{d.channel}#{d.priority}"},
+                d.counters,
+            )
+            for d in change.stats
+        ]
+        actions += [outbox_put(self._event_log_table, e) for e in change.events]
+        transact(self._client, actions)
+
+    def by_member(self, member_id: str, limit: int) -> list[Ticket]:
+        response = self._client.query(
+            TableName=self._table,
+            IndexName="member",
+            KeyConditionExpression="gsi1pk = :m",
+            ExpressionAttributeValues={":m": {"S": f"MEMBER#{member_id}"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_ticket(from_attributes(i)) for i in response.get("Items", [])]
+
+    def due(
+        self, shard: int, until: str, after: str | None, limit: int
+    ) -> tuple[Sequence[str], str | None]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "due",
+            "KeyConditionExpression": "due_pk = :p AND due_sk <= :until",
+            "ExpressionAttributeValues": {
+                ":p": {"S": f"DUE#{shard}"},
+                ":until": {"S": f"{until}#\uffff"},
+            },
+            "Limit": limit,
+        }
+        if after:
+            request["ExclusiveStartKey"] = json.loads(after)
+        response = self._client.query(**request)
+        ids = [i["due_sk"]["S"].split("#", 1)[1] for i in response.get("Items", [])]
+        cursor = response.get("LastEvaluatedKey")
+        return ids, json.dumps(cursor) if cursor else None
+
+    def stats(self, days: Sequence[str]) -> list[dict[str, Any]]:
+        rows = []
+        for day in days:
+            response = self._client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :d",
+                ExpressionAttributeValues={":d": {"S": f"STATS#{day}"}},
+            )
+            for item in response.get("Items", []):
+                row = from_attributes(item)
+                channel, priority = row.pop("sk").split("#", 1)
+                row.pop("pk")
+                rows.append({"day": day, "channel": channel, "priority": priority, **row})
+        return rows
