@@ -91,8 +91,10 @@ def _domain_sections() -> list[Section]:
     from devstack.demo_feedback import section_feedback
     from devstack.demo_identity import section_one_id
     from devstack.demo_points import section_points
+    from devstack.demo_tickets import section_tickets
 
-    return [section_one_id, section_points, section_feedback]
+    # tickets move the clock half an hour, points a week: their order tells the story
+    return [section_one_id, section_feedback, section_tickets, section_points]
 
 
 #: What any app's replay reports; the product's own sections follow it in SECTIONS.

@@ -18,7 +18,7 @@ it comes; a payment through a leader not registered yet waits for the registrati
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from omnihub.clock import iso, parse_iso
@@ -26,7 +26,6 @@ from omnihub.errors import ConcurrentChange, InvalidInput
 from omnihub.leaders.booking import Outcome, book_day, commit_with_retry, leader_event
 from omnihub.leaders.days import PENDING_SHARDS, day_of, month_of, shard_of
 from omnihub.leaders.model import (
-    Account,
     Binding,
     CommissionLine,
     CommissionOrder,
@@ -204,7 +203,8 @@ def _unattributed(
 ) -> tuple[Outcome, LeadersChange]:
     """Nothing counts for a leader: write nothing, unless an order that waited must stop."""
     if order.awaiting_leader:
-        change.orders.append((order.next(awaiting_leader=None, expires_at=_expiry(scheme, now)), order.version))
+        stopped = order.next(awaiting_leader=None, expires_at=_expiry(scheme, now))
+        change.orders.append((stopped, order.version))
     return Outcome(status), change
 
 
@@ -227,7 +227,7 @@ def _book_entry(
         version=1,
     )
     change.entries.append((entry, 0))
-    return CommissionOrder(**{**order.__dict__, "eligible_day": day})
+    return replace(order, eligible_day=day)
 
 
 def record_completion(
@@ -245,7 +245,7 @@ def record_completion(
         done = order.next(completed_at=iso(completed_at))
         if not order.attributed:  # kept until a payment makes it count (or it expires)
             if not order.awaiting_leader:
-                done = done.next(version=done.version, expires_at=_expiry(scheme, now))
+                done = replace(done, expires_at=_expiry(scheme, now))
             change.orders.append((done, order.version))
             return Outcome("recorded"), change
         done = _book_entry(store, done, change, now)
@@ -272,7 +272,7 @@ def record_refund(
         if not order.attributed:  # applied when the payment makes it count
             kept = order.next(refunds=refunds)
             if not order.awaiting_leader:
-                kept = kept.next(version=kept.version, expires_at=_expiry(scheme, now))
+                kept = replace(kept, expires_at=_expiry(scheme, now))
             change.orders.append((kept, order.version))
             return Outcome("recorded"), change
         unknown = set(lines) - set(order.lines)
@@ -282,11 +282,8 @@ def record_refund(
                 details=[{"field": "data.lines", "message": ", ".join(sorted(unknown))}],
             )
         repriced = {
-            line_id: CommissionLine(
-                **{
-                    **line.__dict__,
-                    "refunded_fen": min(line.paid_fen, line.refunded_fen + lines.get(line_id, 0)),
-                }
+            line_id: replace(
+                line, refunded_fen=min(line.paid_fen, line.refunded_fen + lines.get(line_id, 0))
             )
             for line_id, line in order.lines.items()
         }
@@ -339,7 +336,7 @@ def record_refund(
                     order_id=order_id,
                 )
             )
-            refunded = refunded.next(version=refunded.version, reversed_fen=order.reversed_fen + voided)
+            refunded = replace(refunded, reversed_fen=order.reversed_fen + voided)
         change.orders.append((refunded, order.version))
         return Outcome("applied", leader_id, -voided), change
 
@@ -356,14 +353,3 @@ def _refunded_by_line(refunds: Mapping[str, Mapping[str, int]]) -> dict[str, int
 
 def _expiry(scheme: CommissionScheme, now: datetime) -> int:
     return int((now + timedelta(days=scheme.placeholder_days)).timestamp())
-
-
-__all__ = [
-    "Account",
-    "PaidLine",
-    "Payment",
-    "attribute_awaiting",
-    "record_completion",
-    "record_payment",
-    "record_refund",
-]

@@ -1,0 +1,92 @@
+"""The tickets part of `make demo`: SLA clocks on the feedback day's tickets, with time moved."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from devstack.stack import LocalStack
+
+
+def _tickets(stack: LocalStack) -> list[dict[str, Any]]:
+    """Every ticket as the staff API shows it (listed from the table: a local report only)."""
+    quality = stack.auth("quality")
+    ids = []
+    paginator = stack.client("dynamodb").get_paginator("scan")
+    for page in paginator.paginate(TableName=stack.table_name("TicketsTable")):
+        ids += [i["ticket_id"]["S"] for i in page["Items"] if i["sk"]["S"] == "TICKET"]
+    tickets = [stack.http("GET", f"/v1/tickets/{t}", headers=quality)[2] for t in ids]
+    return sorted(tickets, key=lambda t: (t["priority"], t["created_at"]))
+
+
+def _escalations(stack: LocalStack) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    paginator = stack.client("dynamodb").get_paginator("scan")
+    for page in paginator.paginate(TableName=stack.table_name("EventLogTable")):
+        for item in page["Items"]:
+            kind = item["detail_type"]["S"]
+            if item["pk"]["S"].startswith("OUT#") and kind.startswith("ticket."):
+                counts[kind] += 1
+    return counts
+
+
+def section_tickets(stack: LocalStack, run: Any) -> list[str]:
+    lines = ["", "Tickets and SLA clocks:"]
+    tickets = _tickets(stack)
+    by_priority = Counter(t["priority"] for t in tickets)
+    lines.append(
+        "  opened from feedback: " + ", ".join(f"{p} {n}" for p, n in sorted(by_priority.items()))
+    )
+    agent, quality = stack.auth("agent"), stack.auth("quality")
+    p2 = next((t for t in tickets if t["priority"] == "P2"), None)
+    if p2:
+        path = f"/v1/tickets/{p2['ticket_id']}/actions"
+        stack.http("POST", path, body={"action": "respond", "note": "已联系顾客"}, headers=agent)
+        stack.http("POST", path, body={"action": "pause", "note": "等顾客发照片"}, headers=agent)
+        lines.append(f"  {p2['ticket_id']} (P2): answered, then paused waiting on the customer")
+    fired = stack.set_clock(stack.now() + timedelta(minutes=31))
+    sweeps = sum(1 for f in fired if f.get("schedule") == "sla-escalation")
+    lines.append(f"  clock moved 31 minutes: sla-escalation ran {sweeps} time(s)")
+    for ticket in _tickets(stack):
+        if ticket["priority"] == "P1":
+            breached = [t["name"] for t in ticket["targets"] if t["breached"]]
+            lines.append(
+                f"  {ticket['ticket_id']} (P1): nobody answered -> {ticket['escalation_level']}"
+                f", breached {', '.join(breached)}"
+            )
+    if p2:
+        path = f"/v1/tickets/{p2['ticket_id']}/actions"
+        _, _, resumed = stack.http("POST", path, body={"action": "resume"}, headers=agent)
+        lines.append(
+            f"  {p2['ticket_id']} (P2): resumed; resolution now due {resumed['resolution_due']}"
+            f" (was {p2['resolution_due']}: the paused time was added)"
+        )
+        refused = stack.http("POST", path, body={"action": "resolve"}, headers=agent)
+        fields = ", ".join(d["field"] for d in refused[2]["error"]["details"])
+        lines.append(f"  resolve without a root cause: {refused[0]} (missing {fields})")
+        done = stack.http(
+            "POST",
+            path,
+            headers=agent,
+            body={
+                "action": "resolve",
+                "root_cause": "瓶盖密封圈老化",
+                "corrective_action": "更换该批次瓶盖并补发",
+            },
+        )
+        stack.http("POST", path, body={"action": "close", "csat": 4}, headers=agent)
+        lines.append(
+            f"  resolved with root cause and corrective action: {done[0]}, closed with CSAT 4"
+        )
+    counts = _escalations(stack)
+    lines.append("  events: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+    _, _, metrics = stack.http("GET", "/v1/metrics/service", headers=quality)
+    for row in metrics["items"]:
+        lines.append(
+            f"  service {row['channel']:<11} {row['priority']}: opened {row['created']},"
+            f" first response {row['first_response_avg_minutes']} min,"
+            f" resolved {row['resolution_rate']}, SLA met {row['sla_attainment']},"
+            f" CSAT {row['csat']}"
+        )
+    return lines
