@@ -59,6 +59,14 @@ eval-classifier: $(VENV)/.installed ## Sentiment accuracy on the held-out dev sp
 train-classifier: $(VENV)/.installed ## Rebuild the sentiment model and compact dictionary from ../shared/data
 	@$(PY) scripts/train_sentiment.py
 
+.PHONY: bench-sla
+bench-sla: $(VENV)/.installed ## DynamoDB requests of one sla-escalation run: 100 vs 10,000 open tickets
+	@$(PY) scripts/bench_sla.py --open 10000 --due 100 2>/dev/null | grep -v '^{'
+
+.PHONY: bench-cold-start
+bench-cold-start: $(VENV)/.installed ## Cold start of every function vs a bare import boto3
+	@$(PY) scripts/bench_cold_start.py
+
 .PHONY: lint
 lint: $(VENV)/.installed $(TOOLS)/.installed ## ruff, mypy on the domain, cfn-lint and sam validate
 	@$(VENV)/bin/ruff check .

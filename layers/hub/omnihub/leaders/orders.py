@@ -86,7 +86,9 @@ def attribute_awaiting(
         order = store.order(order_id)
         if order is None or order.attributed or not order.awaiting_leader:
             return Outcome("duplicate"), LeadersChange()
-        assert order.member_id and order.paid_at and order.channel
+        assert order.member_id is not None
+        assert order.paid_at is not None
+        assert order.channel is not None
         payment = Payment(
             order_id=order_id,
             member_id=root_of(order.member_id),
@@ -213,7 +215,9 @@ def _book_entry(
 ) -> CommissionOrder:
     """Book a paid, completed order into its leader's open day (the day it completed on, or
     today when the hub learns of it later)."""
-    assert order.leader_id and order.completed_at and order.member_id
+    assert order.leader_id is not None
+    assert order.completed_at is not None
+    assert order.member_id is not None
     earliest = max(day_of(parse_iso(order.completed_at)), day_of(now))
     day = book_day(store, order.leader_id, earliest, change, now)
     entry = DayEntry(

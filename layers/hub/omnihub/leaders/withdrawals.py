@@ -172,7 +172,10 @@ def record_payout(
             day = book_day(store, leader_id, day_of(now), change, now)
             account = store.account(leader_id)
             change.accounts.append(
-                (account.next(available_fen=account.available_fen + payout.amount_fen), account.version)
+                (
+                    account.next(available_fen=account.available_fen + payout.amount_fen),
+                    account.version,
+                )
             )
             change.movements.append(
                 Movement(

@@ -1,0 +1,175 @@
+"""A driver for the leaders domain on the in-memory store, used the way the consumers, the API,
+the T+1 run and the payouts function use it (imported, not collected)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from omnihub.clock import SHANGHAI
+from omnihub.leaders import binding, orders, settlement, tiers, withdrawals
+from omnihub.leaders.days import ACTIVE_SHARDS, add_days, day_of
+from omnihub.leaders.model import Statement
+from omnihub.leaders.orders import PaidLine, Payment
+from omnihub.leaders.ports import PayoutResult
+from omnihub.leaders.ratings import record_rating
+from omnihub.leaders.reconcile import reconcile_leader
+from omnihub.leaders.scheme import CommissionScheme
+from tests.fakes.leaders_store import FakeLeadersStore
+
+T0 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # 10:00 on 2026-11-11 in Shanghai
+DAY0 = "2026-11-11"
+SCHEME = CommissionScheme()
+
+
+@dataclass
+class FakeProvider:
+    """Pays, except the payout ids it is told to fail; answers a repeat with the first result."""
+
+    failing: set[str] = field(default_factory=set)
+    sent: dict[str, PayoutResult] = field(default_factory=dict)
+
+    def pay(self, leader_id: str, payout_id: str, amount_fen: int) -> PayoutResult:
+        key = f"{leader_id}/{payout_id}"
+        if key not in self.sent:
+            failed = payout_id in self.failing
+            self.sent[key] = PayoutResult(
+                status="failed" if failed else "paid",
+                reference=f"fake-{key}",
+                reason="the test made it fail" if failed else "",
+            )
+        return self.sent[key]
+
+
+class Hub:
+    """Leaders, members and orders on one fake store with a movable clock."""
+
+    def __init__(self, scheme: CommissionScheme = SCHEME, store: FakeLeadersStore | None = None):
+        self.store = store or FakeLeadersStore()
+        self.scheme = scheme
+        self.now = T0
+        self.merged: dict[str, str] = {}
+        self.provider = FakeProvider()
+        self._events = 0
+
+    # -- members and leaders -----------------------------------------------------------------
+    def root(self, member_id: str) -> str:
+        while member_id in self.merged:
+            member_id = self.merged[member_id]
+        return member_id
+
+    def register(self, leader_id: str, member_id: str, at: datetime | None = None):
+        return binding.register_leader(
+            self.store,
+            leader_id,
+            f"团长{leader_id}",
+            "阳光小区",
+            member_id,
+            at or self.now,
+            self.scheme,
+            self.now,
+            self.root,
+        )
+
+    def merge(self, absorbed: str, survivor: str):
+        self.merged[absorbed] = survivor
+        return binding.follow_merge(self.store, absorbed, survivor, f"merge:{absorbed}", self.now)
+
+    def rebind(self, member_id: str, leader_id: str):
+        return binding.rebind(self.store, member_id, leader_id, "admin-1", self.now, self.root)
+
+    # -- orders ----------------------------------------------------------------------------------
+    def pay(self, order_id, member_id, *lines, leader=None, at=None, channel="groupbuy"):
+        self._events += 1
+        payment = Payment(
+            order_id=order_id,
+            member_id=self.root(member_id),
+            channel=channel,
+            paid_at=at or self.now,
+            lines=[PaidLine(lid, cat, fen) for lid, cat, fen in lines],
+            leader_link=leader,
+            cause=f"{channel}:e{self._events}",
+        )
+        return orders.record_payment(self.store, payment, self.scheme, self.now, self.root)
+
+    def complete(self, order_id, at=None):
+        return orders.record_completion(self.store, order_id, at or self.now, self.scheme, self.now)
+
+    def refund(self, order_id, refund_id, **lines):
+        return orders.record_refund(self.store, order_id, refund_id, lines, self.scheme, self.now)
+
+    def rate(self, member_id, feedback_id, stars):
+        return record_rating(self.store, self.root(member_id), f"fb:{feedback_id}", stars, self.now)
+
+    # -- time and the runs -----------------------------------------------------------------------
+    @property
+    def today(self) -> str:
+        return day_of(self.now)
+
+    def at_day(self, day: str, hour: int = 10) -> None:
+        """Move the clock to `hour` o'clock of a Shanghai day (without running anything)."""
+        local = datetime.fromisoformat(f"{day}T{hour:02d}:00:00").replace(tzinfo=SHANGHAI)
+        self.now = local.astimezone(UTC)
+
+    def settle(self, day: str | None = None) -> int:
+        """The T+1 run for `day` (default: yesterday), every shard."""
+        day = day or add_days(self.today, -1)
+        return sum(
+            settlement.run_settlement(self.store, day, shard, self.now)[0]
+            for shard in range(ACTIVE_SHARDS)
+        )
+
+    def next_run(self) -> int:
+        """02:05 on the next day, then the run for the day before."""
+        self.at_day(add_days(self.today, 1), hour=2)
+        self.now += timedelta(minutes=5)
+        return self.settle()
+
+    def review_tiers(self, month: str) -> int:
+        return sum(
+            tiers.run_tiers(self.store, month, shard, self.scheme, self.now)[0]
+            for shard in range(ACTIVE_SHARDS)
+        )
+
+    # -- money out -------------------------------------------------------------------------------
+    def withdraw(self, leader_id, withdrawal_id, fen):
+        return withdrawals.withdraw(
+            self.store, leader_id, withdrawal_id, fen, self.scheme, self.now
+        )
+
+    def pay_out(self) -> int:
+        """What the payouts function does for every requested payout on the bus."""
+        done = 0
+        for event in self.store.events_of("commission.payout_requested"):
+            d = event.data
+            outcome = withdrawals.pay_out(
+                self.store,
+                self.provider,
+                d["leader_id"],
+                d["withdrawal_id"],
+                d["payout_id"],
+                self.now,
+            )
+            done += outcome.status == "applied"
+        return done
+
+    # -- reading ---------------------------------------------------------------------------------
+    def statements(self, leader_id: str) -> list[Statement]:
+        days = self.store.days(leader_id, "0001-01-01", "9999-12-31")
+        return [d.statement for d in days if d.statement is not None]
+
+    def balance(self, leader_id: str) -> tuple[int, int]:
+        """(available, pending)."""
+        return (
+            self.store.account(leader_id).available_fen,
+            self.store.pending_fen(leader_id),
+        )
+
+    def reconciles(self, leader_id: str) -> bool:
+        result = reconcile_leader(self.store, leader_id)
+        assert result.ok, result.problems
+        return True
+
+
+def row(s: Statement) -> tuple[str, int, int, int, int, int]:
+    return (s.date, s.opening_fen, s.earned_fen, s.reversed_fen, s.withdrawn_fen, s.closing_fen)
