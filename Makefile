@@ -59,6 +59,10 @@ eval-classifier: $(VENV)/.installed ## Sentiment accuracy on the held-out dev sp
 train-classifier: $(VENV)/.installed ## Rebuild the sentiment model and compact dictionary from ../shared/data
 	@$(PY) scripts/train_sentiment.py
 
+.PHONY: bench
+bench: $(VENV)/.installed ## The performance report: docs/performance.md and docs/performance.json
+	@$(PY) scripts/bench.py
+
 .PHONY: bench-sla
 bench-sla: $(VENV)/.installed ## DynamoDB requests of one sla-escalation run: 100 vs 10,000 open tickets
 	@$(PY) scripts/bench_sla.py --open 10000 --due 100 2>/dev/null | grep -v '^{'

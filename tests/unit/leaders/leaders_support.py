@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from omnihub.clock import SHANGHAI
+from omnihub.clock import SHANGHAI, iso
 from omnihub.leaders import binding, orders, settlement, tiers, withdrawals
 from omnihub.leaders.days import ACTIVE_SHARDS, add_days, day_of
-from omnihub.leaders.model import Statement
+from omnihub.leaders.model import Statement, TierSpell
 from omnihub.leaders.orders import PaidLine, Payment
 from omnihub.leaders.ports import PayoutResult
 from omnihub.leaders.ratings import record_rating
@@ -70,6 +70,13 @@ class Hub:
             self.now,
             self.root,
         )
+
+    def set_tier(self, leader_id: str, tier: str, since: datetime | None = None) -> None:
+        """Put a leader in a tier from `since` (default: registration), as a review would."""
+        leader = self.store.leaders[leader_id]
+        start = iso(since) if since else leader.registered_at
+        spells = (*(s for s in leader.tiers if s.since < start), TierSpell(start, tier))
+        self.store.leaders[leader_id] = leader.next(tier=tier, tiers=spells)
 
     def merge(self, absorbed: str, survivor: str):
         self.merged[absorbed] = survivor

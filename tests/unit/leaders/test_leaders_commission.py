@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from omnihub.clock import iso
 from omnihub.leaders.days import add_days
-from omnihub.leaders.model import Statement, TierSpell
+from omnihub.leaders.model import Statement
 from omnihub.leaders.reconcile import reconcile_leader
 from omnihub.leaders.scheme import CommissionScheme, commission_fen
 from tests.unit.leaders.leaders_support import DAY0, Hub, row
@@ -39,13 +38,8 @@ def test_rates_follow_tier_and_category_and_are_frozen_at_payment():
     lines = hub.store.order("o1").lines
     assert (lines["L1"].rate_bp, lines["L2"].rate_bp) == (500, 300)
     # the leader becomes star; an order paid before (reported late) keeps the rookie rate
-    leader = hub.store.leaders["ldr-a"]
     star_since = hub.now + timedelta(hours=1)
-    hub.store.leaders["ldr-a"] = replace(
-        leader,
-        tier="star",
-        tiers=(*leader.tiers, TierSpell(since=iso(star_since), tier="star")),
-    )
+    hub.set_tier("ldr-a", "star", since=star_since)
     hub.now += timedelta(hours=2)
     late = hub.pay("o2", "mbr_1", ("L1", "rice", 10_000), at=star_since - timedelta(minutes=5))
     now = hub.pay("o3", "mbr_1", ("L1", "rice", 10_000))

@@ -23,7 +23,7 @@ from omnihub.points.model import Account, LedgerEntry, Line, Order, PointsChange
 from omnihub.points.ports import DueKind
 
 
-def _account_item(account: Account) -> dict[str, Any]:
+def account_item(account: Account) -> dict[str, Any]:
     item = {"pk": f"ACCT#{account.member_id}", "sk": "ACCOUNT", **asdict(account)}
     item["buckets"] = dict(account.buckets)
     item["spend"] = dict(account.spend)
@@ -51,7 +51,7 @@ def _account_from(item: dict[str, Any]) -> Account:
     )
 
 
-def _order_item(order: Order) -> dict[str, Any]:
+def order_item(order: Order) -> dict[str, Any]:
     item = {"pk": f"ORDER#{order.order_id}", "sk": "ORDER", **asdict(order)}
     item["lines"] = {k: asdict(v) for k, v in order.lines.items()}
     item["refunds"] = {k: dict(v) for k, v in order.refunds.items()}
@@ -133,8 +133,8 @@ class DynamoPointsStore:
 
     def commit(self, change: PointsChange) -> None:
         table = self._table
-        actions = [versioned_put(table, _account_item(a), v) for a, v in change.accounts]
-        actions += [versioned_put(table, _order_item(o), v) for o, v in change.orders]
+        actions = [versioned_put(table, account_item(a), v) for a, v in change.accounts]
+        actions += [versioned_put(table, order_item(o), v) for o, v in change.orders]
         first_marker = len(actions)
         actions += [_new_put(table, _entry_item(e)) for e in change.entries]
         actions += [

@@ -1,0 +1,412 @@
+"""LeadersStore on DynamoDB, and the leaders capability's wiring (its table, scheme, member roots).
+
+Keys (one table):
+- leader profile  pk=LEADER#<leader>            sk=PROFILE      work: TIERED#<shard> (not rookie)
+- account         pk=LEADER#<leader>            sk=ACCOUNT
+- leader-day      pk=LEADER#<leader>            sk=DAY#<date>   work: ACTIVE#<date>#<shard> (open)
+- withdrawal      pk=LEADER#<leader>            sk=WD#<id>      lists: WDS#<leader>, <at>#<id>
+- pending shard   pk=LPEND#<leader>#<n>         sk=PENDING      (n < 8; ADD only)
+- binding         pk=MEMBER#<member>            sk=BINDING      lists: BOUND#<leader>, <at>#<member>
+- order           pk=CORDER#<order>             sk=ORDER        work: AWAIT#<leader> (waiting)
+- day entry       pk=LDAY#<leader>#<date>       sk=ENTRY#<order>
+- movement        pk=LDAY#<leader>#<date>       sk=MOVE#<cause>
+- month marker    pk=MACTIVE#<month>#<shard>    sk=<leader>
+- rating          pk=LNPS#<leader>#<month>      sk=<cause>
+`work` (KEYS_ONLY) and `lists` (ALL) are sparse indexes. A leader-day's entries and movements
+share one partition, read in one strongly consistent Query when the day is settled. Placeholder
+orders (a completion or refund of an order that counts for no leader) expire by TTL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict
+from functools import cache
+from typing import Any
+
+from omnihub import wiring
+from omnihub.adapters.aws import client
+from omnihub.adapters.dynamo import (
+    MAX_TRANSACTION_ITEMS,
+    batch_get,
+    from_attributes,
+    to_attributes,
+    transact,
+)
+from omnihub.adapters.event_log import outbox_put
+from omnihub.errors import Gone, NotFound
+from omnihub.identity.admin import current
+from omnihub.leaders.days import ACTIVE_SHARDS, PENDING_SHARDS, shard_of
+from omnihub.leaders.model import (
+    Account,
+    Binding,
+    CommissionLine,
+    CommissionOrder,
+    DayEntry,
+    Leader,
+    LeaderDay,
+    LeadersChange,
+    Movement,
+    Payout,
+    Rating,
+    Statement,
+    TierSpell,
+    Withdrawal,
+)
+from omnihub.leaders.scheme import CommissionScheme
+from omnihub.settings import need, settings
+
+Page = tuple[Sequence[str], str | None]
+
+
+# -- items ---------------------------------------------------------------------------------------
+def _fields(cls: type, item: dict[str, Any]) -> dict[str, Any]:
+    """The item's values of a dataclass's fields; absent ones (None is not stored) take their
+    defaults."""
+    names: dict[str, Any] = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    return {k: item[k] for k in names if k in item}
+
+
+def _leader_item(x: Leader) -> dict[str, Any]:
+    item = {"pk": f"LEADER#{x.leader_id}", "sk": "PROFILE", **asdict(x)}
+    item["review"] = dict(x.review)
+    if x.tier != "rookie":
+        item["work_pk"] = f"TIERED#{shard_of(x.leader_id, ACTIVE_SHARDS)}"
+        item["work_sk"] = x.leader_id
+    return item
+
+
+def _leader_from(i: dict[str, Any]) -> Leader:
+    return Leader(
+        leader_id=i["leader_id"],
+        name=i["name"],
+        community=i["community"],
+        member_id=i["member_id"],
+        registered_at=i["registered_at"],
+        updated_at=i["updated_at"],
+        version=i["version"],
+        tier=i["tier"],
+        tiers=tuple(TierSpell(**t) for t in i.get("tiers", [])),
+        review=i.get("review", {}),
+    )
+
+
+def _binding_item(x: Binding) -> dict[str, Any]:
+    item = {"pk": f"MEMBER#{x.member_id}", "sk": "BINDING", **asdict(x)}
+    if x.moved_to is None:
+        item["list_pk"] = f"BOUND#{x.leader_id}"
+        item["list_sk"] = f"{x.bound_at}#{x.member_id}"
+    return item
+
+
+def _binding_from(i: dict[str, Any]) -> Binding:
+    return Binding(**_fields(Binding, i))
+
+
+def _account_item(x: Account) -> dict[str, Any]:
+    return {"pk": f"LEADER#{x.leader_id}", "sk": "ACCOUNT", **asdict(x)}
+
+
+def _order_item(x: CommissionOrder) -> dict[str, Any]:
+    item = {"pk": f"CORDER#{x.order_id}", "sk": "ORDER", **asdict(x)}
+    item["lines"] = {k: asdict(v) for k, v in x.lines.items()}
+    item["refunds"] = {k: dict(v) for k, v in x.refunds.items()}
+    if x.awaiting_leader:
+        item["work_pk"] = f"AWAIT#{x.awaiting_leader}"
+        item["work_sk"] = x.order_id
+    return item
+
+
+def _order_from(i: dict[str, Any]) -> CommissionOrder:
+    fields = _fields(CommissionOrder, i)
+    fields["lines"] = {k: CommissionLine(**v) for k, v in i.get("lines", {}).items()}
+    fields["refunds"] = i.get("refunds", {})
+    fields["returning"] = bool(i.get("returning"))
+    fields["reversed_fen"] = i.get("reversed_fen", 0)
+    return CommissionOrder(**fields)
+
+
+def _entry_item(x: DayEntry) -> dict[str, Any]:
+    item = {"pk": f"LDAY#{x.leader_id}#{x.day}", "sk": f"ENTRY#{x.order_id}", **asdict(x)}
+    item["lines"] = dict(x.lines)
+    return item
+
+
+def _entry_from(i: dict[str, Any]) -> DayEntry:
+    fields = _fields(DayEntry, i)
+    fields["returning"] = bool(fields.get("returning"))
+    return DayEntry(**fields)
+
+
+def _move_item(x: Movement) -> dict[str, Any]:
+    return {"pk": f"LDAY#{x.leader_id}#{x.day}", "sk": f"MOVE#{x.cause}", **asdict(x)}
+
+
+def _move_from(i: dict[str, Any]) -> Movement:
+    return Movement(**_fields(Movement, i))
+
+
+def _day_item(x: LeaderDay) -> dict[str, Any]:
+    item = {"pk": f"LEADER#{x.leader_id}", "sk": f"DAY#{x.day}", **asdict(x)}
+    if x.status == "open":
+        item["work_pk"] = f"ACTIVE#{x.day}#{shard_of(x.leader_id, ACTIVE_SHARDS)}"
+        item["work_sk"] = x.leader_id
+    return item
+
+
+def _day_from(i: dict[str, Any]) -> LeaderDay:
+    statement = i.get("statement")
+    return LeaderDay(
+        leader_id=i["leader_id"],
+        day=i["day"],
+        version=i["version"],
+        status=i["status"],
+        opened_at=i.get("opened_at", ""),
+        voids=i.get("voids", 0),
+        statement=Statement(**statement) if statement else None,
+    )
+
+
+def _withdrawal_item(x: Withdrawal) -> dict[str, Any]:
+    item = {"pk": f"LEADER#{x.leader_id}", "sk": f"WD#{x.withdrawal_id}", **asdict(x)}
+    item["payouts"] = [asdict(p) for p in x.payouts]
+    item["list_pk"] = f"WDS#{x.leader_id}"
+    item["list_sk"] = f"{x.requested_at}#{x.withdrawal_id}"
+    return item
+
+
+def _withdrawal_from(i: dict[str, Any]) -> Withdrawal:
+    fields = _fields(Withdrawal, i)
+    fields["payouts"] = tuple(Payout(**p) for p in i.get("payouts", []))
+    return Withdrawal(**fields)
+
+
+def _rating_item(x: Rating) -> dict[str, Any]:
+    return {"pk": f"LNPS#{x.leader_id}#{x.month}", "sk": x.cause, **asdict(x)}
+
+
+def _versioned_put(table: str, item: dict[str, Any], expected: int) -> dict[str, Any]:
+    put: dict[str, Any] = {"TableName": table, "Item": to_attributes(item)}
+    if expected == 0:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "version = :expected"
+        put["ExpressionAttributeValues"] = {":expected": {"N": str(expected)}}
+    return {"Put": put}
+
+
+def _plain_put(table: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {"Put": {"TableName": table, "Item": to_attributes(item)}}
+
+
+def _cursor(response: dict[str, Any]) -> str | None:
+    key = response.get("LastEvaluatedKey")
+    return json.dumps(key) if key else None
+
+
+class DynamoLeadersStore:
+    def __init__(self, client: Any, table: str, event_log_table: str) -> None:
+        self._client = client
+        self._table = table
+        self._event_log_table = event_log_table
+
+    # -- reads -----------------------------------------------------------------------------------
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_attributes({"pk": pk, "sk": sk}), ConsistentRead=True
+        )
+        return from_attributes(response["Item"]) if "Item" in response else None
+
+    def _query_all(self, **request: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(TableName=self._table, **request)
+            items.extend(from_attributes(i) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _page(self, pk_name: str, pk: str, after: str | None, limit: int, **extra: Any) -> Page:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": f"{pk_name} = :p",
+            "ExpressionAttributeValues": {":p": {"S": pk}},
+            "Limit": limit,
+            **extra,
+        }
+        if after:
+            request["ExclusiveStartKey"] = json.loads(after)
+        response = self._client.query(**request)
+        key = "work_sk" if pk_name == "work_pk" else "sk"
+        ids = [i[key]["S"] for i in response.get("Items", [])]
+        return ids, _cursor(response)
+
+    def leader(self, leader_id: str) -> Leader | None:
+        item = self._get(f"LEADER#{leader_id}", "PROFILE")
+        return _leader_from(item) if item else None
+
+    def binding(self, member_id: str) -> Binding | None:
+        item = self._get(f"MEMBER#{member_id}", "BINDING")
+        return _binding_from(item) if item else None
+
+    def account(self, leader_id: str) -> Account:
+        item = self._get(f"LEADER#{leader_id}", "ACCOUNT")
+        if item is None:
+            return Account(leader_id=leader_id)
+        return Account(**_fields(Account, item))
+
+    def order(self, order_id: str) -> CommissionOrder | None:
+        item = self._get(f"CORDER#{order_id}", "ORDER")
+        return _order_from(item) if item else None
+
+    def day(self, leader_id: str, day: str) -> LeaderDay | None:
+        item = self._get(f"LEADER#{leader_id}", f"DAY#{day}")
+        return _day_from(item) if item else None
+
+    def entry(self, leader_id: str, day: str, order_id: str) -> DayEntry | None:
+        item = self._get(f"LDAY#{leader_id}#{day}", f"ENTRY#{order_id}")
+        return _entry_from(item) if item else None
+
+    def day_contents(self, leader_id: str, day: str) -> tuple[list[DayEntry], list[Movement]]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"LDAY#{leader_id}#{day}"}},
+            ConsistentRead=True,
+        )
+        entries = [_entry_from(i) for i in items if i["sk"].startswith("ENTRY#")]
+        moves = [_move_from(i) for i in items if i["sk"].startswith("MOVE#")]
+        return entries, moves
+
+    def days(self, leader_id: str, first: str, last: str) -> list[LeaderDay]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :p AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues={
+                ":p": {"S": f"LEADER#{leader_id}"},
+                ":first": {"S": f"DAY#{first}"},
+                ":last": {"S": f"DAY#{last}"},
+            },
+            ConsistentRead=True,
+        )
+        return [_day_from(i) for i in items]
+
+    def pending_fen(self, leader_id: str) -> int:
+        keys = [{"pk": f"LPEND#{leader_id}#{n}", "sk": "PENDING"} for n in range(PENDING_SHARDS)]
+        return sum(int(i.get("fen", 0)) for i in batch_get(self._client, self._table, keys))
+
+    def withdrawal(self, leader_id: str, withdrawal_id: str) -> Withdrawal | None:
+        item = self._get(f"LEADER#{leader_id}", f"WD#{withdrawal_id}")
+        return _withdrawal_from(item) if item else None
+
+    def _newest(self, list_pk: str, limit: int) -> list[dict[str, Any]]:
+        response = self._client.query(
+            TableName=self._table,
+            IndexName="lists",
+            KeyConditionExpression="list_pk = :p",
+            ExpressionAttributeValues={":p": {"S": list_pk}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [from_attributes(i) for i in response.get("Items", [])]
+
+    def withdrawals(self, leader_id: str, limit: int) -> list[Withdrawal]:
+        return [_withdrawal_from(i) for i in self._newest(f"WDS#{leader_id}", limit)]
+
+    def bound_members(self, leader_id: str, limit: int) -> list[Binding]:
+        return [_binding_from(i) for i in self._newest(f"BOUND#{leader_id}", limit)]
+
+    def ratings(self, leader_id: str, month: str) -> list[Rating]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"LNPS#{leader_id}#{month}"}},
+            ConsistentRead=True,
+        )
+        return [Rating(**{k: i[k] for k in Rating.__dataclass_fields__}) for i in items]
+
+    def open_leaders(self, day: str, shard: int, after: str | None, limit: int) -> Page:
+        return self._page("work_pk", f"ACTIVE#{day}#{shard}", after, limit, IndexName="work")
+
+    def month_leaders(self, month: str, shard: int, after: str | None, limit: int) -> Page:
+        return self._page("pk", f"MACTIVE#{month}#{shard}", after, limit, ConsistentRead=True)
+
+    def tiered_leaders(self, shard: int, after: str | None, limit: int) -> Page:
+        return self._page("work_pk", f"TIERED#{shard}", after, limit, IndexName="work")
+
+    def awaiting_orders(self, leader_id: str) -> list[str]:
+        items = self._query_all(
+            IndexName="work",
+            KeyConditionExpression="work_pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"AWAIT#{leader_id}"}},
+        )
+        return [i["work_sk"] for i in items]
+
+    # -- the unit of work ------------------------------------------------------------------------
+    def commit(self, change: LeadersChange) -> None:
+        t = self._table
+        actions = [_versioned_put(t, _withdrawal_item(w), v) for w, v in change.withdrawals]
+        markers = [n for n, (_, v) in enumerate(change.withdrawals) if v == 0]
+        actions += [_versioned_put(t, _leader_item(x), v) for x, v in change.leaders]
+        actions += [_versioned_put(t, _binding_item(x), v) for x, v in change.bindings]
+        actions += [_versioned_put(t, _account_item(x), v) for x, v in change.accounts]
+        actions += [_versioned_put(t, _order_item(x), v) for x, v in change.orders]
+        actions += [_versioned_put(t, _entry_item(x), v) for x, v in change.entries]
+        actions += [_versioned_put(t, _day_item(x), v) for x, v in change.days]
+        actions += [
+            {
+                "Put": {
+                    "TableName": t,
+                    "Item": to_attributes(_move_item(m)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for m in change.movements
+        ]
+        actions += [
+            {
+                "Update": {
+                    "TableName": t,
+                    "Key": to_attributes({"pk": f"LPEND#{leader}#{shard}", "sk": "PENDING"}),
+                    "UpdateExpression": "ADD fen :d",
+                    "ExpressionAttributeValues": {":d": {"N": str(fen)}},
+                }
+            }
+            for (leader, shard), fen in sorted(change.pending.items())
+            if fen
+        ]
+        actions += [
+            _plain_put(
+                t, {"pk": f"MACTIVE#{month}#{shard_of(leader, ACTIVE_SHARDS)}", "sk": leader}
+            )
+            for leader, month in change.month_active
+        ]
+        actions += [_plain_put(t, _rating_item(r)) for r in change.ratings]
+        actions += [outbox_put(self._event_log_table, e) for e in change.events]
+        if len(actions) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"{len(actions)} actions do not fit one transaction")
+        transact(self._client, actions, idempotency_markers=markers)
+
+
+# -- wiring (the capability's settings are set only on its functions) ----------------------------
+def leaders_store() -> DynamoLeadersStore:
+    table = need(os.environ.get("LEADERS_TABLE"), "LEADERS_TABLE")
+    return _store(table, settings().event_log_table)
+
+
+@cache
+def _store(table: str, event_log_table: str) -> DynamoLeadersStore:
+    return DynamoLeadersStore(client("dynamodb"), table, event_log_table)
+
+
+def commission_scheme() -> CommissionScheme:
+    """The scheme from SSM (cached five minutes), so a rate changes without a deploy."""
+    name = f"{settings().parameter_path}/leaders/scheme"
+    return CommissionScheme.model_validate_json(wiring.parameters().require(name))
+
+
+def member_root(member_id: str) -> str:
+    """The live member behind an id (merges followed); an unknown or erased id stays itself."""
+    try:
+        return current(wiring.member_store(), member_id).member_id
+    except (NotFound, Gone):
+        return member_id

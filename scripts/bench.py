@@ -1,0 +1,204 @@
+"""`make bench`: the performance report, docs/performance.md and docs/performance.json.
+
+Every figure is measured in this run, next to a baseline measured in the same run where a ratio
+makes sense (a bare `import boto3` for cold starts, jieba's default dictionary for the
+classifier). Request counts are counted with botocore event hooks on the handlers' own clients,
+never estimated. Times on moto are not AWS times: they are for comparing with each other.
+
+    python scripts/bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+SERVICES = ("dynamodb", "events", "sqs", "ssm")
+
+
+def _function() -> str:
+    return os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "outside").removeprefix("devstack-")
+
+
+class Meter:
+    """AWS calls per (function, service.operation), from botocore hooks on the shared clients."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    def __enter__(self) -> Meter:
+        from omnihub.adapters.aws import client
+
+        for service in SERVICES:
+            client(service).meta.events.register(f"before-call.{service}.*", self._count)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        from omnihub.adapters.aws import client
+
+        for service in SERVICES:
+            client(service).meta.events.unregister(f"before-call.{service}.*", self._count)
+
+    def _count(self, event_name: str, **_: Any) -> None:
+        _, service, operation = event_name.split(".", 2)
+        self.calls[(_function(), f"{service}.{operation}")] += 1
+
+    def take(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        for (function, operation), n in sorted(self.calls.items()):
+            out[function][operation] = n
+        self.calls.clear()
+        return dict(out)
+
+
+def _variant(event: dict[str, Any], n: int) -> dict[str, Any]:
+    """The n-th distinct copy of an example event (new ids, same shape)."""
+    copy = json.loads(json.dumps(event))
+    copy["event_id"] = f"{copy['event_id']}-bench-{n}"
+    data = copy.get("data", {})
+    for key in ("order_id", "refund_id", "activity_id", "feedback_id"):
+        if key in data:
+            data[key] = f"{data[key]}-{n}"
+    return copy
+
+
+def per_event(repeats: int) -> dict[str, Any]:
+    """Requests and warm handler time per channel event type, after one warm-up of each."""
+    from devstack.stack import LocalStack
+
+    examples = sorted((ROOT / "events" / "channel").glob("*.json"))
+    report: dict[str, Any] = {}
+    with LocalStack.start(ROOT, env_overrides={"POWERTOOLS_LOG_LEVEL": "ERROR"}) as stack:
+        for path in examples:  # warm every handler and create the members once
+            stack.post_channel_event("tmall", _variant(json.loads(path.read_text("utf-8")), 0))
+        stack.drain()
+        with Meter() as meter:
+            for path in examples:
+                event = json.loads(path.read_text("utf-8"))
+                before = dict(stack.runtime.seconds)
+                calls_before = dict(stack.invocations)
+                for n in range(1, repeats + 1):
+                    stack.post_channel_event("tmall", _variant(event, n))
+                    stack.drain()
+                calls = meter.take()
+                per: dict[str, Any] = {}
+                for function, operations in calls.items():
+                    invoked = stack.invocations.get(function, 0) - calls_before.get(function, 0)
+                    spent = stack.runtime.seconds.get(function, 0.0) - before.get(function, 0.0)
+                    per[function] = {
+                        "requests_per_event": {
+                            k: round(v / repeats, 2) for k, v in operations.items()
+                        },
+                        "warm_ms_per_invocation": round(1000 * spent / invoked, 1)
+                        if invoked
+                        else None,
+                    }
+                report[event["type"]] = per
+    return report
+
+
+def throughput(count: int) -> dict[str, Any]:
+    """End to end through the local stack: signed webhooks, stream, bus, queues, consumers."""
+    from devstack.stack import LocalStack
+
+    identified = json.loads((ROOT / "events/channel/member-identified.json").read_text("utf-8"))
+    paid = json.loads((ROOT / "events/channel/order-paid.json").read_text("utf-8"))
+    with LocalStack.start(ROOT, env_overrides={"POWERTOOLS_LOG_LEVEL": "ERROR"}) as stack:
+        started = time.perf_counter()
+        for n in range(count):
+            base = identified if n % 2 else paid
+            event = _variant(base, n)
+            event["member"] = {"identities": [{"type": "phone", "value": f"139{n:08d}"}]}
+            stack.post_channel_event("tmall", event)
+        posted = time.perf_counter() - started
+        report = stack.drain(timeout=600)
+        total = time.perf_counter() - started
+        members = stack.client("dynamodb").scan(
+            TableName=stack.table_name("MembersTable"), Select="COUNT"
+        )["Count"]
+    return {
+        "events": count,
+        "webhook_events_per_second": round(count / posted, 1),
+        "end_to_end_events_per_second": round(count / total, 1),
+        "dead_letters": sum(report.dlq_depths.values()),
+        "rows_in_members_table": members,
+    }
+
+
+def _run_json(script: str, *args: str) -> Any:
+    out = DOCS / f".{Path(script).stem}.json"
+    subprocess.run(  # noqa: S603 - our own scripts
+        [sys.executable, str(ROOT / "scripts" / script), *args, "--json", str(out)],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    data = json.loads(out.read_text("utf-8"))
+    out.unlink()
+    return data
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    args = parser.parse_args()
+    quick = args.quick
+    figures: dict[str, Any] = {"python": sys.version.split()[0], "quick": quick}
+    steps = [
+        ("cold_start", lambda: _run_json("bench_cold_start.py", "--runs", "3" if quick else "7")),
+        ("per_event", lambda: per_event(2 if quick else 5)),
+        ("throughput", lambda: throughput(60 if quick else 300)),
+        (
+            "points_daily",
+            lambda: _run_json(
+                "bench_points.py",
+                "--members",
+                *(["20", "200"] if quick else ["100", "1000", "10000"]),
+                "--due",
+                "10",
+            ),
+        ),
+        (
+            "sla_escalation",
+            lambda: _run_json(
+                "bench_sla.py", "--open", "1000" if quick else "10000", "--due", "100"
+            ),
+        ),
+        (
+            "classifier_speed",
+            lambda: _run_json("bench_classifier.py", "--runs", "3" if quick else "5"),
+        ),
+        ("classifier_accuracy", lambda: _run_json("eval_classifier.py")),
+    ]
+    if (ROOT / "scripts" / "bench_settlement.py").exists():
+        steps.append(("commission_settlement", lambda: _run_json("bench_settlement.py")))
+    for name, step in steps:
+        started = time.perf_counter()
+        print(f"bench: {name} ...", flush=True)
+        try:
+            figures[name] = step()
+        except Exception as error:  # a failed measurement is reported, not hidden
+            figures[name] = {"error": f"{type(error).__name__}: {error}"}
+        print(f"bench: {name} done in {time.perf_counter() - started:.0f}s", flush=True)
+    DOCS.mkdir(exist_ok=True)
+    (DOCS / "performance.json").write_text(
+        json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    from scripts.bench_report import render
+
+    (DOCS / "performance.md").write_text(render(figures), encoding="utf-8")
+    print("wrote docs/performance.md and docs/performance.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""Render docs/performance.md from the figures `scripts/bench.py` measured (one JSON)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _failed(section: Any) -> str | None:
+    return section.get("error") if isinstance(section, dict) else None
+
+
+def _ops(ops: dict[str, float]) -> str:
+    return ", ".join(f"{k.split('.', 1)[1]} {v:g}" for k, v in sorted(ops.items())) or "none"
+
+
+def render(f: dict[str, Any]) -> str:
+    out = [
+        "# Performance report",
+        "",
+        f"Written by `make bench` (Python {f['python']}"
+        + (", quick sizes)." if f.get("quick") else ")."),
+        "Times on moto are local times, useful only next to each other; request counts are",
+        "counted with botocore hooks on the handlers' clients and hold on AWS as they are.",
+        "",
+    ]
+    cold = f.get("cold_start", {})
+    out += [
+        "## Cold start",
+        "",
+        "`python scripts/bench_cold_start.py --runs 7`: a fresh process",
+        "imports and initialises each handler (module init creates no AWS client), median of",
+        f"{cold.get('runs', '?')} runs, next to a bare `import boto3` measured in the same run.",
+        "",
+    ]
+    if _failed(cold):
+        out += [f"Failed: {_failed(cold)}", ""]
+    else:
+        base = cold["baseline_import_boto3_ms"]
+        rows = [["import boto3 (baseline)", f"{base:.0f}", "1.00x"]] + [
+            [name, f"{fig['init_ms']:.0f}", f"{fig['vs_import_boto3']:.2f}x"]
+            for name, fig in cold["functions"].items()
+        ]
+        out += _table(["function", "init ms", "vs baseline"], rows)
+
+    per = f.get("per_event", {})
+    out += [
+        "## AWS requests and warm time per event",
+        "",
+        "`scripts/bench.py` (per_event): each example of `events/channel/` posted five times",
+        "after a warm-up, through the webhook and every consumer it reaches.",
+        "",
+    ]
+    if _failed(per):
+        out += [f"Failed: {_failed(per)}", ""]
+    else:
+        rows = []
+        for kind, functions in per.items():
+            for function, fig in sorted(functions.items()):
+                if function == "outside":
+                    continue
+                rows.append(
+                    [kind, function, _ops(fig["requests_per_event"]), fig["warm_ms_per_invocation"]]
+                )
+        out += _table(["event", "function", "requests per event", "warm ms per invocation"], rows)
+
+    tp = f.get("throughput", {})
+    out += [
+        "## Throughput of the local stack",
+        "",
+        "`scripts/bench.py` (throughput): signed webhooks posted one after another, then",
+        "drained through stream, bus, queues and consumers (one process, invocations",
+        "serialised: a floor, not a Lambda figure).",
+        "",
+    ]
+    out += (
+        [f"Failed: {_failed(tp)}", ""]
+        if _failed(tp)
+        else _table(
+            ["events", "webhook events/s", "end-to-end events/s", "dead letters"],
+            [
+                [
+                    tp["events"],
+                    tp["webhook_events_per_second"],
+                    tp["end_to_end_events_per_second"],
+                    tp["dead_letters"],
+                ]
+            ],
+        )
+    )
+
+    out += ["## Scheduled jobs: cost as the data grows", ""]
+    points = f.get("points_daily", [])
+    out += [
+        "`python scripts/bench_points.py`: one `points-daily` run, members holding points",
+        "(in the due index, not due) growing, the same orders due.",
+        "",
+    ]
+    out += (
+        [f"Failed: {_failed(points)}", ""]
+        if _failed(points)
+        else _table(
+            ["members", "due orders", "DynamoDB requests", "by operation"],
+            [
+                [
+                    r["members"],
+                    r["due"],
+                    r["total"],
+                    _ops({f"x.{k}": v for k, v in r["requests"].items()}),
+                ]
+                for r in points
+            ],
+        )
+    )
+    sla = f.get("sla_escalation", [])
+    out += ["`python scripts/bench_sla.py --open 10000 --due 100`: one `sla-escalation` run.", ""]
+    out += (
+        [f"Failed: {_failed(sla)}", ""]
+        if _failed(sla)
+        else _table(
+            ["open tickets", "due", "reads", "by operation"],
+            [
+                [
+                    r["open"],
+                    r["due"],
+                    r["reads"],
+                    _ops({f"x.{k}": v for k, v in r["requests"].items()}),
+                ]
+                for r in sla
+            ],
+        )
+    )
+    if "commission_settlement" in f:
+        out += [
+            "`python scripts/bench_settlement.py`: one `commission-settlement` run.",
+            "",
+            "```json",
+            json.dumps(f["commission_settlement"], indent=2, ensure_ascii=False),
+            "```",
+            "",
+        ]
+
+    speed = f.get("classifier_speed", {})
+    out += [
+        "## Classifier",
+        "",
+        "`python scripts/bench_classifier.py`: fresh processes, first answer, against",
+        "`import jieba; jieba.lcut(...)` with jieba's default dictionary, in the same run.",
+        "",
+    ]
+    if _failed(speed):
+        out += [f"Failed: {_failed(speed)}", ""]
+    else:
+        rows = [[k, *(f"{v:g}" for v in fig.values())] for k, fig in speed.get("cold", {}).items()]
+        keys = list(next(iter(speed.get("cold", {}).values()), {}).keys())
+        out += _table(["what/mode", *keys], rows)
+        out += _table(
+            ["warm", "texts/s", "texts"],
+            [[k, v.get("per_second"), v.get("texts")] for k, v in speed.get("warm", {}).items()],
+        )
+    acc = f.get("classifier_accuracy", {})
+    out += [
+        "`python scripts/eval_classifier.py`: sentiment on the held-out dev split of",
+        "`../shared/data/reviews` (never trained on); food-safety risk on hand-written cases.",
+        "",
+    ]
+    if _failed(acc):
+        out += [f"Failed: {_failed(acc)}", ""]
+    else:
+        groups = acc["sentiment"]["accuracy"]
+        out += _table(
+            ["group", "reviews", "model", "classifier"],
+            [[g, v["n"], v["model"], v["classifier"]] for g, v in groups.items()],
+        )
+        risk = acc["risk"]
+        out += [
+            f"Risk: recall {risk['recall']}, false-alarm rate {risk['false_alarm_rate']} "
+            f"on {risk['cases']} cases.",
+            "",
+        ]
+    return "\n".join(out)

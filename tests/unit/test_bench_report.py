@@ -1,0 +1,39 @@
+"""The performance report renders every section from the figures, and names failures."""
+
+from scripts.bench_report import render
+
+
+def test_the_report_renders_figures_and_failures():
+    figures = {
+        "python": "3.12.1",
+        "cold_start": {
+            "runs": 3,
+            "baseline_import_boto3_ms": 250.0,
+            "functions": {"WebhookFunction": {"init_ms": 600.0, "vs_import_boto3": 2.4}},
+        },
+        "per_event": {
+            "order.paid": {
+                "WebhookFunction": {
+                    "requests_per_event": {"dynamodb.PutItem": 1.0},
+                    "warm_ms_per_invocation": 5.0,
+                }
+            }
+        },
+        "throughput": {"error": "RuntimeError: boom"},
+        "points_daily": [
+            {
+                "members": 20,
+                "due": 5,
+                "total": 47,
+                "requests": {"Query": 32, "GetItem": 10, "TransactWriteItems": 5},
+            }
+        ],
+        "sla_escalation": [
+            {"open": 100, "due": 100, "reads": 104, "requests": {"Query": 4, "GetItem": 100}}
+        ],
+    }
+    text = render(figures)
+    assert "| WebhookFunction | 600 | 2.40x |" in text
+    assert "| order.paid | WebhookFunction | PutItem 1 | 5.0 |" in text
+    assert "Failed: RuntimeError: boom" in text
+    assert "| 20 | 5 | 47 | GetItem 10, Query 32, TransactWriteItems 5 |" in text
