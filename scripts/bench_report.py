@@ -13,6 +13,9 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def _failed(section: Any) -> str | None:
+    """Why a section has no figures: it failed (its error) or was not measured."""
+    if section is None or section == {} or section == []:
+        return "not measured in this run"
     return section.get("error") if isinstance(section, dict) else None
 
 
@@ -30,13 +33,13 @@ def render(f: dict[str, Any]) -> str:
         "counted with botocore hooks on the handlers' clients and hold on AWS as they are.",
         "",
     ]
-    cold = f.get("cold_start", {})
+    cold = f.get("cold_start")
     out += [
         "## Cold start",
         "",
         "`python scripts/bench_cold_start.py --runs 7`: a fresh process",
         "imports and initialises each handler (module init creates no AWS client), median of",
-        f"{cold.get('runs', '?')} runs, next to a bare `import boto3` measured in the same run.",
+        f"{(cold or {}).get('runs', '?')} runs, next to a bare `import boto3` of the same run.",
         "",
     ]
     if _failed(cold):
@@ -49,7 +52,7 @@ def render(f: dict[str, Any]) -> str:
         ]
         out += _table(["function", "init ms", "vs baseline"], rows)
 
-    per = f.get("per_event", {})
+    per = f.get("per_event")
     out += [
         "## AWS requests and warm time per event",
         "",
@@ -70,7 +73,7 @@ def render(f: dict[str, Any]) -> str:
                 )
         out += _table(["event", "function", "requests per event", "warm ms per invocation"], rows)
 
-    tp = f.get("throughput", {})
+    tp = f.get("throughput")
     out += [
         "## Throughput of the local stack",
         "",
@@ -96,7 +99,7 @@ def render(f: dict[str, Any]) -> str:
     )
 
     out += ["## Scheduled jobs: cost as the data grows", ""]
-    points = f.get("points_daily", [])
+    points = f.get("points_daily")
     out += [
         "`python scripts/bench_points.py`: one `points-daily` run, members holding points",
         "(in the due index, not due) growing, the same orders due.",
@@ -118,7 +121,7 @@ def render(f: dict[str, Any]) -> str:
             ],
         )
     )
-    sla = f.get("sla_escalation", [])
+    sla = f.get("sla_escalation")
     out += ["`python scripts/bench_sla.py --open 10000 --due 100`: one `sla-escalation` run.", ""]
     out += (
         [f"Failed: {_failed(sla)}", ""]
@@ -146,7 +149,7 @@ def render(f: dict[str, Any]) -> str:
             "",
         ]
 
-    speed = f.get("classifier_speed", {})
+    speed = f.get("classifier_speed")
     out += [
         "## Classifier",
         "",
@@ -164,7 +167,7 @@ def render(f: dict[str, Any]) -> str:
             ["warm", "texts/s", "texts"],
             [[k, v.get("per_second"), v.get("texts")] for k, v in speed.get("warm", {}).items()],
         )
-    acc = f.get("classifier_accuracy", {})
+    acc = f.get("classifier_accuracy")
     out += [
         "`python scripts/eval_classifier.py`: sentiment on the held-out dev split of",
         "`../shared/data/reviews` (never trained on); food-safety risk on hand-written cases.",

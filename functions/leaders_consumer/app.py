@@ -1,0 +1,136 @@
+"""Leaders register; orders bind members and earn, complete and refund commission; ratings feed
+the leaders' NPS; merges move bindings (SPEC 4.5)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from omnihub import wiring
+from omnihub.adapters.aws import client
+from omnihub.adapters.leaders_store import commission_scheme, leaders_store, member_root
+from omnihub.backbone import BusEvent
+from omnihub.clock import default_clock
+from omnihub.consumer import Consumer
+from omnihub.errors import InvalidInput
+from omnihub.events.channel import (
+    FeedbackReceived,
+    LeaderRegistered,
+    OrderCompleted,
+    OrderPaid,
+    OrderRefunded,
+)
+from omnihub.events.envelope import Envelope
+from omnihub.identity.resolver import request_for, resolve
+from omnihub.leaders import binding, orders
+from omnihub.leaders.booking import Outcome
+from omnihub.leaders.orders import PaidLine, Payment
+from omnihub.leaders.ratings import record_rating
+from omnihub.observability import powertools
+
+logger, tracer, metrics = powertools()
+
+
+def _member(envelope: Envelope) -> str:
+    """Whose event it is: the member its identities resolve to (created if new)."""
+    resolution = resolve(wiring.member_store(), request_for(envelope), default_clock())
+    if resolution.member_id is None:
+        raise InvalidInput(
+            "the event names no usable identity", details=[{"field": "member.identities"}]
+        )
+    return resolution.member_id
+
+
+def handle(event: BusEvent) -> None:
+    store, now = leaders_store(), default_clock().now()
+    if event.detail_type == "member.merged":
+        data = event.detail["data"]
+        outcome = binding.follow_merge(
+            store,
+            data["absorbed_member_id"],
+            data["survivor_member_id"],
+            str(event.detail["event_id"]),
+            now,
+        )
+        _report("member.merged", outcome)
+        return
+    envelope = wiring.channel_envelope(event)
+    scheme = commission_scheme()
+    if envelope.type == "order.paid":
+        paid = OrderPaid.model_validate(envelope.data)
+        payment = Payment(
+            order_id=paid.order_id,
+            member_id=_member(envelope),
+            channel=envelope.channel,
+            paid_at=envelope.occurred_at,
+            lines=[PaidLine(i.line_id, i.category, i.paid_fen) for i in paid.items],
+            leader_link=paid.leader_id,
+            cause=envelope.causing_event_id,
+        )
+        outcome = orders.record_payment(store, payment, scheme, now, member_root)
+    elif envelope.type == "order.completed":
+        completed = OrderCompleted.model_validate(envelope.data)
+        outcome = orders.record_completion(
+            store, completed.order_id, envelope.occurred_at, scheme, now
+        )
+    elif envelope.type == "order.refunded":
+        refund = OrderRefunded.model_validate(envelope.data)
+        lines: dict[str, int] = {}
+        for line in refund.lines:
+            lines[line.line_id] = lines.get(line.line_id, 0) + line.amount_fen
+        outcome = orders.record_refund(store, refund.order_id, refund.refund_id, lines, scheme, now)
+    elif envelope.type == "leader.registered":
+        leader = LeaderRegistered.model_validate(envelope.data)
+        outcome, counted = binding.register_leader(
+            store,
+            leader.leader_id,
+            leader.name,
+            leader.community,
+            _member(envelope),
+            envelope.occurred_at,
+            scheme,
+            now,
+            member_root,
+        )
+        if counted:
+            metrics.add_metric(name="WaitingOrdersCounted", unit=MetricUnit.Count, value=counted)
+    elif envelope.type == "feedback.received":
+        feedback = FeedbackReceived.model_validate(envelope.data)
+        if feedback.rating is None:
+            return  # only ratings feed the leaders' NPS
+        outcome = record_rating(
+            store,
+            _member(envelope),
+            envelope.causing_event_id,
+            feedback.rating,
+            envelope.occurred_at,
+        )
+    else:
+        raise InvalidInput(f"the leaders consumer does not handle {envelope.type}")
+    _report(envelope.type, outcome)
+
+
+def _report(kind: str, outcome: Outcome) -> None:
+    logger.info(
+        "commission " + outcome.status,
+        extra={"kind": kind, "leader_id": outcome.leader_id, "fen": outcome.fen},
+    )
+    metrics.add_metric(name=f"Leaders_{outcome.status}", unit=MetricUnit.Count, value=1)
+
+
+consumer: Consumer[BusEvent] = Consumer(
+    handle,
+    logger=logger,
+    metrics=metrics,
+    sqs=lambda: client("sqs"),
+    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer(event, context)

@@ -1,0 +1,69 @@
+"""commission.payout_requested -> the payout provider -> paid, or failed with the money back."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict
+
+from omnihub.adapters.aws import client
+from omnihub.adapters.leaders_store import leaders_store
+from omnihub.adapters.payout_provider import payout_provider
+from omnihub.backbone import BusEvent
+from omnihub.clock import default_clock
+from omnihub.consumer import Consumer
+from omnihub.errors import InvalidInput
+from omnihub.leaders.withdrawals import pay_out
+from omnihub.observability import powertools
+
+logger, tracer, metrics = powertools()
+
+
+class PayoutRequested(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    leader_id: str
+    withdrawal_id: str
+    payout_id: str
+    amount_fen: int
+
+
+def handle(event: BusEvent) -> None:
+    if event.detail_type != "commission.payout_requested":
+        raise InvalidInput(f"the payouts function does not handle {event.detail_type}")
+    request = PayoutRequested.model_validate(event.detail.get("data"))
+    outcome = pay_out(
+        leaders_store(),
+        payout_provider(),
+        request.leader_id,
+        request.withdrawal_id,
+        request.payout_id,
+        default_clock().now(),
+    )
+    payout = leaders_store().withdrawal(request.leader_id, request.withdrawal_id)
+    status = next(
+        (p.status for p in payout.payouts if p.payout_id == request.payout_id), "unknown"
+    ) if payout else "unknown"
+    metrics.add_metric(name=f"Payouts_{status}", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "payout " + outcome.status,
+        extra={"leader_id": request.leader_id, "payout_id": request.payout_id, "status": status},
+    )
+
+
+consumer: Consumer[BusEvent] = Consumer(
+    handle,
+    logger=logger,
+    metrics=metrics,
+    sqs=lambda: client("sqs"),
+    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer(event, context)
