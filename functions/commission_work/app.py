@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Literal
 
@@ -10,14 +9,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub.adapters.aws import client
-from omnihub.adapters.leaders_store import commission_scheme, leaders_store
+from omnihub.adapters.leaders_store import commission_scheme, leaders_store, queue_work
 from omnihub.clock import default_clock
 from omnihub.consumer import Consumer
 from omnihub.leaders.days import ACTIVE_SHARDS
 from omnihub.leaders.settlement import run_settlement
 from omnihub.leaders.tiers import run_tiers
 from omnihub.observability import powertools
-from omnihub.settings import need
 
 logger, tracer, metrics = powertools()
 RESERVE_MS = 30_000  # stop paging and hand over with this much time left
@@ -67,10 +65,7 @@ def handle(item: WorkItem) -> None:
         )
         metrics.add_metric(name="LeaderTiersChanged", unit=MetricUnit.Count, value=done)
     if cursor:  # more than one invocation's worth: the rest goes on in a new message
-        client("sqs").send_message(
-            QueueUrl=need(os.environ.get("COMMISSION_WORK_QUEUE_URL"), "COMMISSION_WORK_QUEUE_URL"),
-            MessageBody=json.dumps({**item.model_dump(exclude_none=True), "after": cursor}),
-        )
+        queue_work([{**item.model_dump(exclude_none=True), "after": cursor}])
     logger.info(
         "leader work done",
         extra={"kind": item.kind, "shard": item.shard, "done": done, "more": bool(cursor)},

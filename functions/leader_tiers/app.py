@@ -3,17 +3,14 @@ leader tiers, one work message per shard."""
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from omnihub.adapters.aws import client
+from omnihub.adapters.leaders_store import queue_work
 from omnihub.clock import default_clock
 from omnihub.leaders.days import ACTIVE_SHARDS, month_of, previous_month
 from omnihub.observability import powertools
-from omnihub.settings import need
 
 logger, tracer, metrics = powertools()
 
@@ -23,16 +20,7 @@ logger, tracer, metrics = powertools()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     month = previous_month(month_of(default_clock().now()))
-    url = need(os.environ.get("COMMISSION_WORK_QUEUE_URL"), "COMMISSION_WORK_QUEUE_URL")
-    messages = [{"kind": "tiers", "month": month, "shard": s} for s in range(ACTIVE_SHARDS)]
-    for start in range(0, len(messages), 10):
-        batch = messages[start : start + 10]
-        response = client("sqs").send_message_batch(
-            QueueUrl=url,
-            Entries=[{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(batch)],
-        )
-        if response.get("Failed"):
-            raise RuntimeError(f"{len(response['Failed'])} work messages were not queued")
-    metrics.add_metric(name="TierShardsQueued", unit=MetricUnit.Count, value=len(messages))
-    logger.info("leader tier review queued", extra={"month": month, "shards": len(messages)})
-    return {"queued": len(messages), "month": month}
+    queue_work([{"kind": "tiers", "month": month, "shard": s} for s in range(ACTIVE_SHARDS)])
+    metrics.add_metric(name="TierShardsQueued", unit=MetricUnit.Count, value=ACTIVE_SHARDS)
+    logger.info("leader tier review queued", extra={"month": month, "shards": ACTIVE_SHARDS})
+    return {"queued": ACTIVE_SHARDS, "month": month}

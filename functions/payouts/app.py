@@ -42,14 +42,10 @@ def handle(event: BusEvent) -> None:
         request.payout_id,
         default_clock().now(),
     )
-    payout = leaders_store().withdrawal(request.leader_id, request.withdrawal_id)
-    status = next(
-        (p.status for p in payout.payouts if p.payout_id == request.payout_id), "unknown"
-    ) if payout else "unknown"
-    metrics.add_metric(name=f"Payouts_{status}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=f"Payouts_{outcome.status}", unit=MetricUnit.Count, value=1)
     logger.info(
         "payout " + outcome.status,
-        extra={"leader_id": request.leader_id, "payout_id": request.payout_id, "status": status},
+        extra={"leader_id": request.leader_id, "payout_id": request.payout_id},
     )
 
 

@@ -157,7 +157,7 @@ class Hub:
                 d["payout_id"],
                 self.now,
             )
-            done += outcome.status == "applied"
+            done += outcome.status in ("paid", "failed")
         return done
 
     # -- reading ---------------------------------------------------------------------------------

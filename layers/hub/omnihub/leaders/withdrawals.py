@@ -150,7 +150,8 @@ def record_payout(
     result: PayoutResult,
     now: datetime,
 ) -> Outcome:
-    """requested -> paid, or -> failed with the money back on the balance."""
+    """requested -> paid, or -> failed with the money back on the balance; the outcome's status
+    is the payout's (or duplicate when it had ended before)."""
     if result.status not in ("paid", "failed"):
         raise InvalidInput(f"a payout ends paid or failed, not {result.status}")
 
@@ -202,6 +203,6 @@ def record_payout(
                 subject=payout_id,
             )
         )
-        return Outcome("applied", leader_id, payout.amount_fen), change
+        return Outcome(ended.status, leader_id, payout.amount_fen), change
 
     return commit_with_retry(store, plan)

@@ -1,0 +1,285 @@
+"""Leaders' API: the leader's balance and tier, daily statements, withdrawals, bound members; an
+admin's rebinding of a member (SPEC 3.3, 4.5). A leader sees only their own leader id."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from omnihub import wiring
+from omnihub.adapters.leaders_store import commission_scheme, leaders_store, member_root
+from omnihub.api.auth import authorize
+from omnihub.api.errors import error_body
+from omnihub.api.http import JSON, build_resolver, caller, handle
+from omnihub.clock import default_clock
+from omnihub.errors import HubError, InvalidInput, NotFound
+from omnihub.events.channel import Id, PositiveFen
+from omnihub.identity.admin import current
+from omnihub.leaders.binding import rebind
+from omnihub.leaders.days import add_days, day_of
+from omnihub.leaders.model import Withdrawal
+from omnihub.leaders.withdrawals import withdraw
+from omnihub.observability import powertools
+
+logger, tracer, metrics = powertools()
+app = build_resolver(logger)
+
+LEADER_OR_ADMIN = frozenset({"leader", "admin"})
+POLICIES = {
+    "GET /v1/leaders/{id}": LEADER_OR_ADMIN,
+    "GET /v1/leaders/{id}/statements": LEADER_OR_ADMIN,
+    "POST /v1/leaders/{id}/withdrawals": LEADER_OR_ADMIN,
+    "GET /v1/leaders/{id}/withdrawals": LEADER_OR_ADMIN,
+    "GET /v1/leaders/{id}/members": LEADER_OR_ADMIN,
+    "POST /v1/members/{id}/leader": frozenset({"admin"}),
+}
+MAX_STATEMENT_DAYS = 366
+LeaderId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@/+=-]+$")]
+MemberId = Annotated[str, Path(min_length=4, max_length=64, pattern=r"^mbr_[0-9a-f]+$")]
+Day = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+class LeaderView(BaseModel):
+    leader_id: str
+    name: str
+    community: str
+    tier: str
+    available_fen: int
+    pending_fen: int
+    closing_fen: int
+    last_statement_date: str | None
+    registered_at: str
+    member_id: str
+    review: dict[str, int | str]
+
+
+class StatementView(BaseModel):
+    date: str
+    opening_fen: int
+    earned_fen: int
+    reversed_fen: int
+    withdrawn_fen: int
+    closing_fen: int
+    withdrawals_fen: int
+    returned_fen: int
+    orders: int
+    lines: int
+    sales_fen: int
+    settled_at: str
+
+
+class Statements(BaseModel):
+    leader_id: str
+    items: list[StatementView]
+
+
+class WithdrawalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    withdrawal_id: Id
+    amount_fen: PositiveFen
+
+
+class PayoutView(BaseModel):
+    payout_id: str
+    amount_fen: int
+    status: str
+    reason: str = ""
+
+
+class WithdrawalView(BaseModel):
+    withdrawal_id: str
+    leader_id: str
+    amount_fen: int
+    status: str
+    requested_at: str
+    payouts: list[PayoutView]
+
+
+class Withdrawals(BaseModel):
+    items: list[WithdrawalView]
+
+
+class MaskedIdentity(BaseModel):
+    type: str
+    value: str
+
+
+class BoundMember(BaseModel):
+    member_id: str
+    bound_at: str
+    by: str
+    identities: list[MaskedIdentity]
+
+
+class BoundMembers(BaseModel):
+    leader_id: str
+    items: list[BoundMember]
+
+
+class RebindRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    leader_id: Id
+
+
+class Rebound(BaseModel):
+    member_id: str
+    leader_id: str
+    previous_leader_id: str | None
+    bound_at: str
+
+
+def _view(w: Withdrawal) -> WithdrawalView:
+    return WithdrawalView(
+        withdrawal_id=w.withdrawal_id,
+        leader_id=w.leader_id,
+        amount_fen=w.amount_fen,
+        status=w.status,
+        requested_at=w.requested_at,
+        payouts=[PayoutView(**p.__dict__) for p in w.payouts],
+    )
+
+
+@app.get("/v1/leaders/<leader_id>")
+def get_leader(leader_id: LeaderId) -> LeaderView:
+    store = leaders_store()
+    leader = store.leader(leader_id)
+    if leader is None:
+        raise NotFound(f"no leader {leader_id}")
+    account = store.account(leader_id)
+    return LeaderView(
+        leader_id=leader_id,
+        name=leader.name,
+        community=leader.community,
+        tier=leader.tier,
+        available_fen=account.available_fen,
+        pending_fen=store.pending_fen(leader_id),
+        closing_fen=account.closing_fen,
+        last_statement_date=account.last_statement,
+        registered_at=leader.registered_at,
+        member_id=leader.member_id,
+        review=dict(leader.review),
+    )
+
+
+@app.get("/v1/leaders/<leader_id>/statements")
+def get_statements(
+    leader_id: LeaderId,
+    from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    to: Day | None = None,
+) -> Statements:
+    """Daily statements in [from, to] (default: the last 30 days), oldest first."""
+    last = to or add_days(day_of(default_clock().now()), -1)
+    first = from_ or add_days(last, -29)
+    try:
+        span = (date.fromisoformat(last) - date.fromisoformat(first)).days
+    except ValueError as error:
+        raise InvalidInput("not a calendar date", details=[{"field": "from"}]) from error
+    if not 0 <= span < MAX_STATEMENT_DAYS:
+        raise InvalidInput(
+            f"from must not be after to, and the range at most {MAX_STATEMENT_DAYS} days",
+            details=[{"field": "from", "message": "range"}],
+        )
+    store = leaders_store()
+    if store.leader(leader_id) is None:
+        raise NotFound(f"no leader {leader_id}")
+    items = [
+        StatementView(**d.statement.__dict__)
+        for d in store.days(leader_id, first, last)
+        if d.statement is not None
+    ]
+    return Statements(leader_id=leader_id, items=items)
+
+
+@app.post("/v1/leaders/<leader_id>/withdrawals")
+def request_withdrawal(leader_id: LeaderId, request: WithdrawalRequest) -> Response[str]:
+    done = withdraw(
+        leaders_store(),
+        leader_id,
+        request.withdrawal_id,
+        request.amount_fen,
+        commission_scheme(),
+        default_clock().now(),
+    )
+    logger.info(
+        "withdrawal requested",
+        extra={"leader_id": leader_id, "amount_fen": done.amount_fen, "payouts": len(done.payouts)},
+    )
+    return Response(status_code=201, content_type=JSON, body=_view(done).model_dump_json())
+
+
+@app.get("/v1/leaders/<leader_id>/withdrawals")
+def list_withdrawals(leader_id: LeaderId, limit: Limit = 50) -> Withdrawals:
+    return Withdrawals(items=[_view(w) for w in leaders_store().withdrawals(leader_id, limit)])
+
+
+@app.get("/v1/leaders/<leader_id>/members")
+def list_members(leader_id: LeaderId, limit: Limit = 50) -> BoundMembers:
+    """The members bound to the leader, newest first, identities masked."""
+    bindings = leaders_store().bound_members(leader_id, limit)
+    members = wiring.member_store().members([b.member_id for b in bindings])
+    return BoundMembers(
+        leader_id=leader_id,
+        items=[
+            BoundMember(
+                member_id=b.member_id,
+                bound_at=b.bound_at,
+                by=b.by.split(":", 1)[0],
+                identities=[
+                    MaskedIdentity(type=i.type, value=i.masked)
+                    for i in (members[b.member_id].identities if b.member_id in members else ())
+                ],
+            )
+            for b in bindings
+        ],
+    )
+
+
+@app.post("/v1/members/<member_id>/leader")
+def rebind_member(member_id: MemberId, request: RebindRequest) -> Rebound:
+    root = current(wiring.member_store(), member_id).member_id
+    bound, previous = rebind(
+        leaders_store(),
+        root,
+        request.leader_id,
+        caller(app).subject,
+        default_clock().now(),
+        member_root,
+    )
+    logger.info(
+        "member rebound", extra={"member_id": root, "leader_id": bound.leader_id, "from": previous}
+    )
+    return Rebound(
+        member_id=root, leader_id=bound.leader_id, previous_leader_id=previous, bound_at=bound.bound_at
+    )
+
+
+def _outside_scope(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A leader may only name their own leader id; checked before the body is validated."""
+    try:
+        principal = authorize(event, POLICIES)
+    except HubError:
+        return None  # `handle` answers with the same error
+    wanted = (event.get("pathParameters") or {}).get("id")
+    route = str(event.get("routeKey", ""))
+    if principal.role != "leader" or not route.split(" ", 1)[-1].startswith("/v1/leaders/"):
+        return None
+    if principal.leader_id and wanted == principal.leader_id:
+        return None
+    return {
+        "statusCode": 403,
+        "headers": {"Content-Type": JSON},
+        "body": error_body("forbidden", "a leader may only see their own data"),
+        "isBase64Encoded": False,
+    }
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _outside_scope(event) or handle(app, event, context, POLICIES)
