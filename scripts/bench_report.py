@@ -98,6 +98,46 @@ def render(f: dict[str, Any]) -> str:
         )
     )
 
+    load = f.get("load_run")
+    out += [
+        "## Load run on loopback",
+        "",
+        "`python scripts/load_run.py --events 1000 --clients 8`: `make dev` in a subprocess,",
+        "parallel clients posting signed order.paid events (one in ten twice), then a drain;",
+        "the run checks that nothing was lost or applied twice.",
+        "",
+    ]
+    out += (
+        [f"Failed: {_failed(load)}", ""]
+        if _failed(load)
+        else _table(
+            [
+                "events",
+                "repeats",
+                "clients",
+                "answers",
+                "webhook req/s",
+                "end-to-end events/s",
+                "earned exactly once (sample)",
+                "dead letters",
+                "ok",
+            ],
+            [
+                [
+                    load["events"],
+                    load["repeats"],
+                    load["clients"],
+                    load["statuses"],
+                    load["webhook_requests_per_second"],
+                    load["end_to_end_events_per_second"],
+                    load["sampled_members_earned_exactly_once"],
+                    load["dead_letters"],
+                    load["ok"],
+                ]
+            ],
+        )
+    )
+
     out += ["## Scheduled jobs: cost as the data grows", ""]
     points = f.get("points_daily")
     out += [
