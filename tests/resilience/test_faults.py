@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
+import pytest
 from botocore.exceptions import ClientError
 
 from omnihub import wiring
+from omnihub.adapters.aws import client
 from tests.conftest import load_event
 
 
@@ -80,7 +82,10 @@ def test_a_forwarder_crash_after_publishing_duplicates_on_the_bus_and_counts_onc
     assert len(member_rows(stack)) == 1
 
 
-def test_throttling_one_record_of_a_batch_retries_it_alone_and_counts_it_once(stack, monkeypatch):
+@pytest.mark.parametrize("code", ["ThrottlingException", "InternalServerError"])
+def test_a_dynamodb_fault_on_one_record_of_a_batch_retries_it_alone_and_counts_it_once(
+    stack, monkeypatch, code
+):
     real = wiring.points_store
     throttled = {"left": 2}
 
@@ -144,3 +149,42 @@ def test_a_daily_worker_that_dies_half_way_is_rerun_and_matures_each_order_once(
     assert (balances["available"], balances["pending"]) == (600, 0)
     assert sorted(e["kind"] for e in balances["ledger"]).count("mature") == 6
     assert stack.dlq_messages("PointsWorkQueue") == []
+
+
+def test_a_queue_refusing_the_daily_fan_out_fails_the_run_and_the_retry_does_it_once(
+    stack, monkeypatch
+):
+    stack.post_channel_event("tmall", paid("q-1", "SO-Q1", "13800000501"))
+    done = load_event("channel/order-completed.json")
+    done.update(
+        event_id="q-c1",
+        member={"identities": [{"type": "phone", "value": "13800000501"}]},
+        data={"order_id": "SO-Q1"},
+    )
+    stack.post_channel_event("tmall", done)
+    stack.drain()
+    sqs = client("sqs")
+    real_send = sqs.send_message_batch
+    refusals = {"left": 1}
+
+    def refusing(**kwargs):
+        if refusals["left"]:
+            refusals["left"] -= 1
+            return {
+                "Successful": [],
+                "Failed": [
+                    {"Id": e["Id"], "SenderFault": False, "Code": "InternalError"}
+                    for e in kwargs["Entries"]
+                ],
+            }
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(sqs, "send_message_batch", refusing)
+    stack.runtime.clock.set(stack.now() + timedelta(days=8))
+    first = stack.fire_schedule("points-daily")
+    assert first["error"]  # the run failed loudly: EventBridge retries a failed invocation
+    assert points(stack, "13800000501")["available"] == 0
+    stack.fire_schedule("points-daily")
+    stack.fire_schedule("points-daily")  # a spare retry changes nothing more
+    balances = points(stack, "13800000501")
+    assert (balances["available"], balances["pending"]) == (100, 0)
