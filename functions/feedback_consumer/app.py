@@ -3,17 +3,15 @@ member.merged / member.erased -> the member's feedback follows the survivor / lo
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
-from omnihub.adapters.aws import client
 from omnihub.backbone import BusEvent
 from omnihub.clock import default_clock
-from omnihub.consumer import Consumer
+from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.events.channel import FeedbackReceived
 from omnihub.events.envelope import Envelope
@@ -149,17 +147,9 @@ def handle(event: BusEvent) -> None:
         handle_feedback(event)
 
 
-consumer = Consumer(
+lambda_handler = sqs_handler(
     handle,
     logger=logger,
+    tracer=tracer,
     metrics=metrics,
-    sqs=lambda: client("sqs"),
-    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
 )
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return consumer(event, context)

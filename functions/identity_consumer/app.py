@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
 
 from omnihub import wiring
-from omnihub.adapters.aws import client
 from omnihub.backbone import BusEvent
 from omnihub.clock import default_clock
-from omnihub.consumer import Consumer
+from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.identity.admin import erase_by_identities
 from omnihub.identity.resolver import request_for, resolve, usable_identities
@@ -52,17 +48,9 @@ def handle(event: BusEvent) -> None:
         raise InvalidInput(f"the identity consumer does not handle {envelope.type}")
 
 
-consumer = Consumer(
+lambda_handler = sqs_handler(
     handle,
     logger=logger,
+    tracer=tracer,
     metrics=metrics,
-    sqs=lambda: client("sqs"),
-    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
 )
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return consumer(event, context)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
 
 from omnihub import wiring
-from omnihub.adapters.aws import client
 from omnihub.backbone import BusEvent
 from omnihub.clock import default_clock
-from omnihub.consumer import Consumer
+from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.events.channel import OrderCompleted, OrderPaid, OrderRefunded, PointsActivity
 from omnihub.events.envelope import Envelope
@@ -94,17 +90,9 @@ def _report(kind: str, outcome: Outcome) -> None:
         metrics.add_metric(name="PointsDuplicatesIgnored", unit=MetricUnit.Count, value=1)
 
 
-consumer: Consumer[BusEvent] = Consumer(
+lambda_handler = sqs_handler(
     handle,
     logger=logger,
+    tracer=tracer,
     metrics=metrics,
-    sqs=lambda: client("sqs"),
-    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
 )
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return consumer(event, context)

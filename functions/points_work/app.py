@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -12,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from omnihub import wiring
 from omnihub.adapters.aws import client
 from omnihub.clock import parse_iso
-from omnihub.consumer import Consumer
+from omnihub.consumer import sqs_handler
 from omnihub.observability import powertools
 from omnihub.points.daily import SHARDS, run_due
 from omnihub.settings import need, settings
@@ -60,20 +59,16 @@ def handle(item: WorkItem) -> None:
     logger.info("points work done", extra={"kind": item.kind, "shard": item.shard, "items": done})
 
 
-consumer: Consumer[WorkItem] = Consumer(
+consumer = sqs_handler(
     handle,
     logger=logger,
+    tracer=tracer,
     metrics=metrics,
-    sqs=lambda: client("sqs"),
-    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
     parse=WorkItem.model_validate_json,
     correlation=lambda item: f"{item.kind}#{item.shard}",
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    INVOCATION.context = context
+    INVOCATION.context = context  # the worker stops paging with time to hand over
     return consumer(event, context)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from omnihub import wiring
-from omnihub.adapters.aws import client
 from omnihub.backbone import BusEvent
 from omnihub.clock import default_clock
-from omnihub.consumer import Consumer
+from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.observability import powertools
 from omnihub.tickets.model import Ticket, ticket_id_for
@@ -67,17 +65,9 @@ def handle(event: BusEvent) -> None:
     logger.info("ticket open", extra={"ticket_id": ticket.ticket_id, "priority": ticket.priority})
 
 
-consumer: Consumer[BusEvent] = Consumer(
+lambda_handler = sqs_handler(
     handle,
     logger=logger,
+    tracer=tracer,
     metrics=metrics,
-    sqs=lambda: client("sqs"),
-    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
 )
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return consumer(event, context)

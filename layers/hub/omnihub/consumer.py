@@ -9,10 +9,11 @@ Handlers must be idempotent: every record may arrive more than once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -22,6 +23,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
+from omnihub.adapters.aws import client
 from omnihub.backbone import BusEvent
 from omnihub.errors import InvalidInput, MalformedBody
 
@@ -88,6 +90,39 @@ class Consumer(Generic[T]):
                 "source_message_id": {"DataType": "String", "StringValue": record.message_id},
             },
         )
+
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def sqs_handler(
+    handle: Callable[[T], None],
+    *,
+    logger: Logger,
+    tracer: Tracer,
+    metrics: Metrics,
+    parse: Callable[[str], T] = BusEvent.from_sqs_body,  # type: ignore[assignment]
+    correlation: Callable[[T], str | None] = lambda m: _event_id(m),
+) -> LambdaHandler:
+    """The `lambda_handler` of an SQS consumer: logging context, tracing and metrics around
+    a Consumer whose poison goes to the function's DEAD_LETTER_QUEUE_URL."""
+    consumer = Consumer(
+        handle,
+        logger=logger,
+        metrics=metrics,
+        sqs=lambda: client("sqs"),
+        dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
+        parse=parse,
+        correlation=correlation,
+    )
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return consumer(event, context)
+
+    return lambda_handler
 
 
 def _event_id(message: object) -> str | None:
