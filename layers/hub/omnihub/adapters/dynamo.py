@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
@@ -108,3 +109,24 @@ def add_counters(table: str, key: Mapping[str, Any], counters: Mapping[str, int]
             "ExpressionAttributeValues": values,
         }
     }
+
+
+def due_page(
+    client: Any, table: str, partition: str, until: str, after: str | None, limit: int
+) -> tuple[list[str], str | None]:
+    """One page of a sparse `due` index (due_pk, due_sk = "<due time>#<id>") up to `until`:
+    the ids, and a cursor (JSON of LastEvaluatedKey) when there may be more."""
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": "due",
+        "KeyConditionExpression": "due_pk = :p AND due_sk <= :until",
+        "ExpressionAttributeValues": {":p": {"S": partition}, ":until": {"S": f"{until}#\uffff"}},
+        "ProjectionExpression": "due_sk",
+        "Limit": limit,
+    }
+    if after:
+        request["ExclusiveStartKey"] = json.loads(after)
+    response = client.query(**request)
+    ids = [i["due_sk"]["S"].split("#", 1)[1] for i in response.get("Items", [])]
+    cursor = response.get("LastEvaluatedKey")
+    return ids, json.dumps(cursor) if cursor else None

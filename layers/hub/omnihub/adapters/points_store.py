@@ -11,12 +11,17 @@ night's writes; a daily run queries each shard up to now.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from omnihub.adapters.dynamo import from_attributes, to_attributes, transact, versioned_put
+from omnihub.adapters.dynamo import (
+    due_page,
+    from_attributes,
+    to_attributes,
+    transact,
+    versioned_put,
+)
 from omnihub.adapters.event_log import outbox_put
 from omnihub.points.daily import shard_of
 from omnihub.points.model import Account, LedgerEntry, Line, Order, PointsChange, Redemption
@@ -165,20 +170,4 @@ class DynamoPointsStore:
     def due(
         self, kind: DueKind, shard: int, until: str, after: str | None, limit: int
     ) -> tuple[Sequence[str], str | None]:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "due",
-            "KeyConditionExpression": "due_pk = :p AND due_sk <= :until",
-            "ExpressionAttributeValues": {
-                ":p": {"S": f"DUE#{kind}#{shard}"},
-                ":until": {"S": f"{until}#\uffff"},
-            },
-            "ProjectionExpression": "due_sk",
-            "Limit": limit,
-        }
-        if after:
-            request["ExclusiveStartKey"] = json.loads(after)
-        response = self._client.query(**request)
-        ids = [i["due_sk"]["S"].split("#", 1)[1] for i in response.get("Items", [])]
-        cursor = response.get("LastEvaluatedKey")
-        return ids, json.dumps(cursor) if cursor else None
+        return due_page(self._client, self._table, f"DUE#{kind}#{shard}", until, after, limit)

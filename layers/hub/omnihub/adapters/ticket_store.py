@@ -8,13 +8,13 @@ Keys:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from omnihub.adapters.dynamo import (
     add_counters,
+    due_page,
     from_attributes,
     to_attributes,
     transact,
@@ -87,22 +87,7 @@ class DynamoTicketStore:
     def due(
         self, shard: int, until: str, after: str | None, limit: int
     ) -> tuple[Sequence[str], str | None]:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "due",
-            "KeyConditionExpression": "due_pk = :p AND due_sk <= :until",
-            "ExpressionAttributeValues": {
-                ":p": {"S": f"DUE#{shard}"},
-                ":until": {"S": f"{until}#\uffff"},
-            },
-            "Limit": limit,
-        }
-        if after:
-            request["ExclusiveStartKey"] = json.loads(after)
-        response = self._client.query(**request)
-        ids = [i["due_sk"]["S"].split("#", 1)[1] for i in response.get("Items", [])]
-        cursor = response.get("LastEvaluatedKey")
-        return ids, json.dumps(cursor) if cursor else None
+        return due_page(self._client, self._table, f"DUE#{shard}", until, after, limit)
 
     def stats(self, days: Sequence[str]) -> list[dict[str, Any]]:
         rows = []
