@@ -63,6 +63,14 @@ train-classifier: $(VENV)/.installed ## Rebuild the sentiment model and compact 
 bench: $(VENV)/.installed ## The performance report: docs/performance.md and docs/performance.json
 	@$(PY) scripts/bench.py
 
+.PHONY: reconcile
+reconcile: $(VENV)/.installed ## Check every commission statement reconciles to the fen (demo day, or --table NAME)
+	@$(PY) scripts/reconcile_commission.py
+
+.PHONY: bench-settlement
+bench-settlement: $(VENV)/.installed ## Requests of one T+1 run: 10 active leaders alone vs among 10,000 (about 4 min)
+	@$(PY) scripts/bench_settlement.py
+
 .PHONY: bench-sla
 bench-sla: $(VENV)/.installed ## DynamoDB requests of one sla-escalation run: 100 vs 10,000 open tickets
 	@$(PY) scripts/bench_sla.py --open 10000 --due 100 2>/dev/null | grep -v '^{'

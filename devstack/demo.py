@@ -90,11 +90,12 @@ def section_dead_letters(stack: LocalStack, run: Replay) -> list[str]:
 def _domain_sections() -> list[Section]:
     from devstack.demo_feedback import section_feedback
     from devstack.demo_identity import section_one_id
+    from devstack.demo_leaders import section_leaders
     from devstack.demo_points import section_points
     from devstack.demo_tickets import section_tickets
 
     # tickets move the clock half an hour, points a week: their order tells the story
-    return [section_one_id, section_feedback, section_tickets, section_points]
+    return [section_one_id, section_feedback, section_tickets, section_points, section_leaders]
 
 
 #: What any app's replay reports; the product's own sections follow it in SECTIONS.

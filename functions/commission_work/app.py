@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from omnihub.adapters.aws import client
 from omnihub.adapters.leaders_store import commission_scheme, leaders_store, queue_work
 from omnihub.clock import default_clock
-from omnihub.consumer import Consumer
+from omnihub.consumer import sqs_handler
 from omnihub.leaders.days import ACTIVE_SHARDS
 from omnihub.leaders.settlement import run_settlement
 from omnihub.leaders.tiers import run_tiers
@@ -72,20 +70,16 @@ def handle(item: WorkItem) -> None:
     )
 
 
-consumer: Consumer[WorkItem] = Consumer(
+consumer = sqs_handler(
     handle,
     logger=logger,
+    tracer=tracer,
     metrics=metrics,
-    sqs=lambda: client("sqs"),
-    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
     parse=WorkItem.model_validate_json,
     correlation=lambda item: f"{item.kind}#{item.day or item.month}#{item.shard}",
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    INVOCATION.context = context
+    INVOCATION.context = context  # the worker stops paging with time to hand over
     return consumer(event, context)

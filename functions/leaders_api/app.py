@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from omnihub import wiring
 from omnihub.adapters.leaders_store import commission_scheme, leaders_store, member_root
@@ -254,7 +254,10 @@ def rebind_member(member_id: MemberId, request: RebindRequest) -> Rebound:
         "member rebound", extra={"member_id": root, "leader_id": bound.leader_id, "from": previous}
     )
     return Rebound(
-        member_id=root, leader_id=bound.leader_id, previous_leader_id=previous, bound_at=bound.bound_at
+        member_id=root,
+        leader_id=bound.leader_id,
+        previous_leader_id=previous,
+        bound_at=bound.bound_at,
     )
 
 

@@ -3,17 +3,14 @@ the leaders' NPS; merges move bindings (SPEC 4.5)."""
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
-from omnihub.adapters.aws import client
 from omnihub.adapters.leaders_store import commission_scheme, leaders_store, member_root
 from omnihub.backbone import BusEvent
 from omnihub.clock import default_clock
-from omnihub.consumer import Consumer
+from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.events.channel import (
     FeedbackReceived,
@@ -33,6 +30,22 @@ from omnihub.observability import powertools
 logger, tracer, metrics = powertools()
 
 
+class MergedMembers(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    survivor_member_id: str = Field(min_length=1)
+    absorbed_member_id: str = Field(min_length=1)
+
+
+class Merged(BaseModel):
+    """The part of a member.merged domain event this consumer reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str = Field(min_length=1)
+    data: MergedMembers
+
+
 def _member(envelope: Envelope) -> str:
     """Whose event it is: the member its identities resolve to (created if new)."""
     resolution = resolve(wiring.member_store(), request_for(envelope), default_clock())
@@ -46,12 +59,12 @@ def _member(envelope: Envelope) -> str:
 def handle(event: BusEvent) -> None:
     store, now = leaders_store(), default_clock().now()
     if event.detail_type == "member.merged":
-        data = event.detail["data"]
+        merged = Merged.model_validate(event.detail)
         outcome = binding.follow_merge(
             store,
-            data["absorbed_member_id"],
-            data["survivor_member_id"],
-            str(event.detail["event_id"]),
+            merged.data.absorbed_member_id,
+            merged.data.survivor_member_id,
+            merged.event_id,
             now,
         )
         _report("member.merged", outcome)
@@ -100,12 +113,11 @@ def handle(event: BusEvent) -> None:
         feedback = FeedbackReceived.model_validate(envelope.data)
         if feedback.rating is None:
             return  # only ratings feed the leaders' NPS
+        rater = resolve(wiring.member_store(), request_for(envelope), default_clock()).member_id
+        if rater is None:
+            return  # an anonymous rating is nobody's customer
         outcome = record_rating(
-            store,
-            _member(envelope),
-            envelope.causing_event_id,
-            feedback.rating,
-            envelope.occurred_at,
+            store, rater, envelope.causing_event_id, feedback.rating, envelope.occurred_at
         )
     else:
         raise InvalidInput(f"the leaders consumer does not handle {envelope.type}")
@@ -120,17 +132,9 @@ def _report(kind: str, outcome: Outcome) -> None:
     metrics.add_metric(name=f"Leaders_{outcome.status}", unit=MetricUnit.Count, value=1)
 
 
-consumer: Consumer[BusEvent] = Consumer(
+lambda_handler = sqs_handler(
     handle,
     logger=logger,
+    tracer=tracer,
     metrics=metrics,
-    sqs=lambda: client("sqs"),
-    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
 )
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return consumer(event, context)

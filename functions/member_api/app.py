@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
+from omnihub.adapters.leaders_store import leaders_store
 from omnihub.api.http import JSON, build_resolver, caller, handle
 from omnihub.clock import default_clock
 from omnihub.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -27,7 +28,7 @@ app = build_resolver(logger)
 
 STAFF = frozenset({"agent", "quality", "admin"})
 POLICIES = {
-    "GET /v1/members/{id}": STAFF,
+    "GET /v1/members/{id}": STAFF | {"leader"},  # a leader: only members bound to them
     "GET /v1/members/{id}/points": STAFF,
     "POST /v1/members/{id}/redemptions": frozenset({"agent", "admin", "store"}),
     "GET /v1/members/lookup": STAFF | {"store"},
@@ -82,6 +83,7 @@ class MemberFile(BaseModel):
     channels: list[str]
     points: Balances
     tier: str
+    leader_id: str | None
     feedback: list[FeedbackSummary]
     tickets: list[TicketSummary]
     requested_id: str | None = None
@@ -178,8 +180,12 @@ def lookup_member(
 @app.get("/v1/members/<member_id>")
 def get_member(member_id: MemberId) -> MemberFile:
     member = current(wiring.member_store(), member_id)
-    account = wiring.points_store().account(member.member_id)
     principal = caller(app)
+    binding = leaders_store().binding(member.member_id)
+    leader_id = binding.leader_id if binding else None
+    if principal.role == "leader" and (leader_id is None or leader_id != principal.leader_id):
+        raise Forbidden("a leader sees only the members bound to them")
+    account = wiring.points_store().account(member.member_id)
     tickets = [
         TicketSummary(**t.summary(), channel=t.channel, created_at=t.created_at)
         for t in wiring.ticket_store().by_member(member.member_id, RECENT)
@@ -189,6 +195,7 @@ def get_member(member_id: MemberId) -> MemberFile:
         **identity_section(member, member_id),
         points=Balances(available=account.available, pending=account.pending, debt=account.debt),
         tier=account.tier,
+        leader_id=leader_id,
         feedback=[
             FeedbackSummary(**f)
             for f in wiring.feedback_store().recent_feedback(member.member_id, RECENT)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictInt
 
-from omnihub.adapters.aws import client
 from omnihub.adapters.leaders_store import leaders_store
 from omnihub.adapters.payout_provider import payout_provider
 from omnihub.backbone import BusEvent
 from omnihub.clock import default_clock
-from omnihub.consumer import Consumer
+from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.leaders.withdrawals import pay_out
 from omnihub.observability import powertools
@@ -27,7 +23,7 @@ class PayoutRequested(BaseModel):
     leader_id: str
     withdrawal_id: str
     payout_id: str
-    amount_fen: int
+    amount_fen: StrictInt
 
 
 def handle(event: BusEvent) -> None:
@@ -49,17 +45,9 @@ def handle(event: BusEvent) -> None:
     )
 
 
-consumer: Consumer[BusEvent] = Consumer(
+lambda_handler = sqs_handler(
     handle,
     logger=logger,
+    tracer=tracer,
     metrics=metrics,
-    sqs=lambda: client("sqs"),
-    dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
 )
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return consumer(event, context)

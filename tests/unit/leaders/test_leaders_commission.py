@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from omnihub.errors import InvalidInput
 from omnihub.leaders.days import add_days
 from omnihub.leaders.model import Statement
 from omnihub.leaders.reconcile import reconcile_leader
@@ -241,3 +242,28 @@ def test_reconciliation_finds_a_statement_that_does_not_add_up(hub):
     assert not result.ok
     assert any("sum of its settled lines" in p for p in result.problems)
     assert any("available 500 != last closing 501" in p for p in result.problems)
+
+
+def test_the_scheme_refuses_floats_and_takes_overrides_per_tier():
+    with pytest.raises(ValueError, match="rates_bp"):
+        CommissionScheme.model_validate_json('{"rates_bp": {"rookie": 5.0}}')
+    with pytest.raises(ValueError, match="payout_cap_fen"):
+        CommissionScheme.model_validate_json('{"payout_cap_fen": 20000.5}')
+    scheme = CommissionScheme.model_validate_json(
+        '{"category_rates_bp": {"oil": {"star": 1200}}, "payout_cap_fen": 5000}'
+    )
+    assert (scheme.rate_bp("star", "oil"), scheme.rate_bp("rookie", "oil")) == (1200, 500)
+    assert scheme.payout_cap_fen == 5_000
+
+
+def test_a_refund_of_a_line_the_order_does_not_have_breaks_the_contract(hub):
+    hub.pay("o1", "mbr_1", ("L1", "rice", 10_000), leader="ldr-a")
+    with pytest.raises(InvalidInput):
+        hub.refund("o1", "r1", L9=100)
+    hub.refund("o2", "r1", L9=100)  # before its payment: kept, then refused with the payment
+    with pytest.raises(InvalidInput):
+        hub.pay("o2", "mbr_1", ("L1", "rice", 10_000))
+    hub.pay("o3", "mbr_2", ("L1", "rice", 10_000), leader="ldr-new")  # waits for its leader
+    with pytest.raises(InvalidInput):
+        hub.refund("o3", "r1", L9=100)
+    assert hub.register("ldr-new", "mbr_leader_new")[1] == 1  # the waiting order counts

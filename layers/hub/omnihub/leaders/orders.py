@@ -122,8 +122,10 @@ def _attribute(
         leader_id = pay.leader_link
     if leader_id is None:
         return _unattributed(order, "no_leader", change, scheme, now)
-    leader = store.leader(leader_id)
     raw = {p.line_id: CommissionLine(p.line_id, p.category, p.paid_fen) for p in pay.lines}
+    refunded = _refunded_by_line(order.refunds)
+    _known_lines(refunded, raw)
+    leader = store.leader(leader_id)
     if leader is None:  # the link names a leader who has not registered (yet)
         waiting = order.next(
             awaiting_leader=leader_id,
@@ -138,13 +140,6 @@ def _attribute(
     if binding is None and root_of(leader.member_id) == pay.member_id:
         return _unattributed(order, "self_binding", change, scheme, now)
 
-    refunded = _refunded_by_line(order.refunds)
-    unknown = set(refunded) - set(raw)
-    if unknown:
-        raise InvalidInput(
-            "a refund named lines the order does not have",
-            details=[{"field": "data.lines", "message": ", ".join(sorted(unknown))}],
-        )
     tier = leader.tier_at(paid_at)
     lines = {
         line_id: CommissionLine(
@@ -274,17 +269,14 @@ def record_refund(
         change = LeadersChange()
         refunds = {**order.refunds, refund_id: dict(lines)}
         if not order.attributed:  # applied when the payment makes it count
+            if order.awaiting_leader:
+                _known_lines(lines, order.lines)
             kept = order.next(refunds=refunds)
             if not order.awaiting_leader:
                 kept = replace(kept, expires_at=_expiry(scheme, now))
             change.orders.append((kept, order.version))
             return Outcome("recorded"), change
-        unknown = set(lines) - set(order.lines)
-        if unknown:
-            raise InvalidInput(
-                "the refund names lines the order does not have",
-                details=[{"field": "data.lines", "message": ", ".join(sorted(unknown))}],
-            )
+        _known_lines(lines, order.lines)
         repriced = {
             line_id: replace(
                 line, refunded_fen=min(line.paid_fen, line.refunded_fen + lines.get(line_id, 0))
@@ -345,6 +337,16 @@ def record_refund(
         return Outcome("applied", leader_id, -voided), change
 
     return commit_with_retry(store, plan)
+
+
+def _known_lines(refunded: Mapping[str, int], lines: Mapping[str, CommissionLine]) -> None:
+    """A refund naming a line the order does not have breaks the contract (it is parked)."""
+    unknown = set(refunded) - set(lines)
+    if unknown:
+        raise InvalidInput(
+            "a refund names lines the order does not have",
+            details=[{"field": "data.lines", "message": ", ".join(sorted(unknown))}],
+        )
 
 
 def _refunded_by_line(refunds: Mapping[str, Mapping[str, int]]) -> dict[str, int]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 Tier = Literal["rookie", "growing", "star"]
 TIERS: tuple[Tier, ...] = ("rookie", "growing", "star")
 BASIS_POINTS = 10_000
 
-RateBp = Annotated[int, Field(ge=0, le=BASIS_POINTS)]
+RateBp = Annotated[StrictInt, Field(ge=0, le=BASIS_POINTS)]
+Fen = Annotated[StrictInt, Field(ge=0)]
 
 
 class CommissionScheme(BaseModel):
@@ -28,14 +29,14 @@ class CommissionScheme(BaseModel):
     #: category -> tier -> rate; a tier missing here takes its rate from `rates_bp`
     category_rates_bp: dict[str, dict[Tier, RateBp]] = {}
     #: the payout channel's cap per transfer (SPEC: 200 yuan)
-    payout_cap_fen: int = Field(20_000, gt=0)
+    payout_cap_fen: Annotated[StrictInt, Field(gt=0)] = 20_000
     #: monthly tiers: rookie under `rookie_days` or below `growing_min_sales_fen`; growing from
     #: there with repurchase over `growing_min_repurchase_bp`; star over `star_min_sales_fen`
     #: with NPS over `star_min_nps` (from at least `nps_min_ratings` ratings)
     rookie_days: int = Field(30, ge=0)
-    growing_min_sales_fen: int = Field(500_000, ge=0)
+    growing_min_sales_fen: Fen = 500_000
     growing_min_repurchase_bp: int = Field(4_000, ge=0, le=BASIS_POINTS)
-    star_min_sales_fen: int = Field(2_000_000, ge=0)
+    star_min_sales_fen: Fen = 2_000_000
     star_min_nps: int = Field(80, ge=-100, le=100)
     nps_min_ratings: int = Field(1, ge=1)
     #: completions and refunds of orders that never reach a leader are kept this long
