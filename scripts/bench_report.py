@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 
@@ -179,15 +178,31 @@ def render(f: dict[str, Any]) -> str:
             ],
         )
     )
-    if "commission_settlement" in f:
-        out += [
-            "`python scripts/bench_settlement.py`: one `commission-settlement` run.",
-            "",
-            "```json",
-            json.dumps(f["commission_settlement"], indent=2, ensure_ascii=False),
-            "```",
-            "",
-        ]
+    settle = f.get("commission_settlement")
+    out += [
+        "`python scripts/bench_settlement.py`: one `commission-settlement` run for 10 active",
+        "leaders with 100 orders, alone and among 10,000 leaders with 100,000 historical orders.",
+        "",
+    ]
+    if _failed(settle):
+        out += [f"Failed: {_failed(settle)}", ""]
+    else:
+        among = settle["among"]
+        out += _table(
+            ["run", "DynamoDB requests", "by operation"],
+            [
+                [
+                    f"{settle['active_leaders']} active, {settle['orders']} orders, alone",
+                    settle["alone"]["total"],
+                    _ops({f"x.{k}": v for k, v in settle["alone"]["requests"].items()}),
+                ],
+                [
+                    f"among {among['leaders']:,} leaders, {among['historical_orders']:,} orders",
+                    among["total"],
+                    _ops({f"x.{k}": v for k, v in among["requests"].items()}),
+                ],
+            ],
+        )
 
     speed = f.get("classifier_speed")
     out += [

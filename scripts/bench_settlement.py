@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import time
@@ -285,6 +286,7 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=100_000)
     parser.add_argument("--active", type=int, default=10)
     parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     small = measure(args.active, 0, args.active, args.orders, fast=True)
     large = measure(args.leaders, args.history, args.active, args.orders, fast=True)
@@ -296,6 +298,25 @@ def main() -> int:
     for op in ops:
         print(f"{op:<20} {small['requests'].get(op, 0):>28} {large['requests'].get(op, 0):>44}")
     total = (sum(small["requests"].values()), sum(large["requests"].values()))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "active_leaders": args.active,
+                    "orders": args.orders,
+                    "alone": {"requests": small["requests"], "total": total[0]},
+                    "among": {
+                        "leaders": args.leaders,
+                        "historical_orders": args.history,
+                        "requests": large["requests"],
+                        "total": total[1],
+                    },
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     print(f"{'total':<20} {total[0]:>28} {total[1]:>44}")
     print(
         f"{'leader-days settled':<20} {small['settled']:>28} {large['settled']:>44}\n"

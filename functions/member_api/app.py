@@ -179,8 +179,13 @@ def lookup_member(
 
 @app.get("/v1/members/<member_id>")
 def get_member(member_id: MemberId) -> MemberFile:
-    member = current(wiring.member_store(), member_id)
     principal = caller(app)
+    try:
+        member = current(wiring.member_store(), member_id)
+    except NotFound:
+        if principal.role == "leader":  # a leader cannot probe which member ids exist
+            raise Forbidden("a leader sees only the members bound to them") from None
+        raise
     binding = leaders_store().binding(member.member_id)
     leader_id = binding.leader_id if binding else None
     if principal.role == "leader" and (leader_id is None or leader_id != principal.leader_id):
