@@ -5,7 +5,7 @@ makes sense (a bare `import boto3` for cold starts, jieba's default dictionary f
 classifier). Request counts are counted with botocore event hooks on the handlers' own clients,
 never estimated. Times on moto are not AWS times: they are for comparing with each other.
 
-    python scripts/bench.py [--quick]
+    python scripts/bench.py [--quick] [--only PART ...]
 """
 
 from __future__ import annotations
@@ -150,13 +150,32 @@ def _run_json(script: str, *args: str) -> Any:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="PART",
+        help="re-measure these parts and keep the other figures of the last run",
+    )
     args = parser.parse_args()
     quick = args.quick
-    figures: dict[str, Any] = {"python": sys.version.split()[0], "quick": quick}
+    figures: dict[str, Any] = {}
+    if args.only and (DOCS / "performance.json").exists():
+        figures = json.loads((DOCS / "performance.json").read_text("utf-8"))
+    figures.update({"python": sys.version.split()[0], "quick": quick})
     steps = [
         ("cold_start", lambda: _run_json("bench_cold_start.py", "--runs", "3" if quick else "7")),
         ("per_event", lambda: per_event(2 if quick else 5)),
         ("throughput", lambda: throughput(60 if quick else 300)),
+        (
+            "load_run",
+            lambda: _run_json(
+                "load_run.py",
+                "--events",
+                "200" if quick else "1000",
+                "--clients",
+                "4" if quick else "8",
+            ),
+        ),
         (
             "points_daily",
             lambda: _run_json(
@@ -182,6 +201,8 @@ def main() -> int:
     if (ROOT / "scripts" / "bench_settlement.py").exists():
         steps.append(("commission_settlement", lambda: _run_json("bench_settlement.py")))
     for name, step in steps:
+        if args.only and name not in args.only:
+            continue
         started = time.perf_counter()
         print(f"bench: {name} ...", flush=True)
         try:
