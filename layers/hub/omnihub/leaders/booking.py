@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from omnihub import retry
 from omnihub.clock import iso
-from omnihub.errors import AlreadyApplied, ConcurrentChange
+from omnihub.errors import ConcurrentChange
 from omnihub.events.domain import DomainEvent
 from omnihub.leaders.days import add_days
 from omnihub.leaders.model import LeaderDay, LeadersChange
 from omnihub.leaders.ports import LeadersStore
 
-MAX_ATTEMPTS = 12
 MAX_DAYS_AHEAD = 400
 
 
@@ -39,18 +39,9 @@ def commit_with_retry(
     store: LeadersStore, plan: Callable[[], tuple[Outcome, LeadersChange]]
 ) -> Outcome:
     """Plan against fresh state and commit; re-plan on a lost race; a repeat is a duplicate."""
-    for _ in range(MAX_ATTEMPTS):
-        outcome, change = plan()
-        if change.is_empty():
-            return outcome
-        try:
-            store.commit(change)
-        except AlreadyApplied:
-            return replace(outcome, status="duplicate", fen=0)
-        except ConcurrentChange:
-            continue
-        return outcome
-    raise ConcurrentChange("the leader's items kept changing; the request will be retried")
+    return retry.commit_with_retry(
+        store.commit, plan, lambda o: replace(o, status="duplicate", fen=0), "the leader's items"
+    )
 
 
 def book_day(

@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from omnihub import retry
 from omnihub.clock import business_date, iso, parse_iso
-from omnihub.errors import AlreadyApplied, ConcurrentChange, Conflict, InvalidInput
+from omnihub.errors import Conflict, InvalidInput
 from omnihub.events.domain import DomainEvent
 from omnihub.points.balances import credit, debit, merge_counts, spend_down
 from omnihub.points.model import (
@@ -36,8 +37,6 @@ from omnihub.points.months import add_months, month_of
 from omnihub.points.ports import PointsStore
 from omnihub.points.rules import PointsRules, tier_rank
 
-MAX_ATTEMPTS = 12
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -50,18 +49,9 @@ def commit_with_retry(
     store: PointsStore, plan: Callable[[], tuple[Outcome, PointsChange]]
 ) -> Outcome:
     """Plan against fresh state and commit; re-plan on a lost race; a repeat is a duplicate."""
-    for _ in range(MAX_ATTEMPTS):
-        outcome, change = plan()
-        if change.is_empty():
-            return outcome
-        try:
-            store.commit(change)
-        except AlreadyApplied:
-            return replace(outcome, status="duplicate", points=0)
-        except ConcurrentChange:
-            continue
-        return outcome
-    raise ConcurrentChange("the points account kept changing; the event will be retried")
+    return retry.commit_with_retry(
+        store.commit, plan, lambda o: replace(o, status="duplicate", points=0), "the account"
+    )
 
 
 def entry(
