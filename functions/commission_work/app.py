@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub.adapters.leaders_store import commission_scheme, leaders_store, queue_work
 from omnihub.clock import default_clock
-from omnihub.consumer import sqs_handler
+from omnihub.consumer import TimeBudget, sqs_handler
 from omnihub.leaders.days import ACTIVE_SHARDS
 from omnihub.leaders.settlement import run_settlement
 from omnihub.leaders.tiers import run_tiers
@@ -29,24 +29,16 @@ class WorkItem(BaseModel):
     after: str | None = None
 
 
-class _Invocation:
-    context: Any = None
-
-
-INVOCATION = _Invocation()
+BUDGET = TimeBudget(reserve_ms=RESERVE_MS)  # stop paging and hand over in time
 
 
 def handle(item: WorkItem) -> None:
-    def time_left() -> bool:
-        context = INVOCATION.context
-        return context is None or context.get_remaining_time_in_millis() > RESERVE_MS
-
     store, now = leaders_store(), default_clock().now()
     if item.kind == "settle":
         if item.day is None:
             raise ValueError("a settle message names its day")
         done, cursor = run_settlement(
-            store, item.day, item.shard, now, after=item.after, keep_going=time_left
+            store, item.day, item.shard, now, after=item.after, keep_going=BUDGET.left
         )
         metrics.add_metric(name="LeaderDaysSettled", unit=MetricUnit.Count, value=done)
     else:
@@ -59,7 +51,7 @@ def handle(item: WorkItem) -> None:
             commission_scheme(),
             now,
             after=item.after,
-            keep_going=time_left,
+            keep_going=BUDGET.left,
         )
         metrics.add_metric(name="LeaderTiersChanged", unit=MetricUnit.Count, value=done)
     if cursor:  # more than one invocation's worth: the rest goes on in a new message
@@ -70,16 +62,12 @@ def handle(item: WorkItem) -> None:
     )
 
 
-consumer = sqs_handler(
+lambda_handler = sqs_handler(
     handle,
     logger=logger,
     tracer=tracer,
     metrics=metrics,
     parse=WorkItem.model_validate_json,
     correlation=lambda item: f"{item.kind}#{item.day or item.month}#{item.shard}",
+    budget=BUDGET,
 )
-
-
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    INVOCATION.context = context  # the worker stops paging with time to hand over
-    return consumer(event, context)

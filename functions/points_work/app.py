@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from omnihub import wiring
 from omnihub.adapters.aws import client
 from omnihub.clock import parse_iso
-from omnihub.consumer import sqs_handler
+from omnihub.consumer import TimeBudget, sqs_handler
 from omnihub.observability import powertools
 from omnihub.points.daily import SHARDS, run_due
 from omnihub.settings import need, settings
@@ -29,18 +29,10 @@ class WorkItem(BaseModel):
     after: str | None = None
 
 
-class _Invocation:
-    context: Any = None
-
-
-INVOCATION = _Invocation()
+BUDGET = TimeBudget(reserve_ms=RESERVE_MS)  # stop paging and hand over in time
 
 
 def handle(item: WorkItem) -> None:
-    def time_left() -> bool:
-        context = INVOCATION.context
-        return context is None or context.get_remaining_time_in_millis() > RESERVE_MS
-
     done, cursor = run_due(
         wiring.points_store(),
         item.kind,
@@ -48,7 +40,7 @@ def handle(item: WorkItem) -> None:
         parse_iso(item.until),
         wiring.points_rules(),
         after=item.after,
-        keep_going=time_left,
+        keep_going=BUDGET.left,
     )
     metrics.add_metric(name=f"PointsDue_{item.kind}", unit=MetricUnit.Count, value=done)
     if cursor:  # more than one invocation's worth: the rest goes on in a new message
@@ -59,16 +51,12 @@ def handle(item: WorkItem) -> None:
     logger.info("points work done", extra={"kind": item.kind, "shard": item.shard, "items": done})
 
 
-consumer = sqs_handler(
+lambda_handler = sqs_handler(
     handle,
     logger=logger,
     tracer=tracer,
     metrics=metrics,
     parse=WorkItem.model_validate_json,
     correlation=lambda item: f"{item.kind}#{item.shard}",
+    budget=BUDGET,
 )
-
-
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    INVOCATION.context = context  # the worker stops paging with time to hand over
-    return consumer(event, context)

@@ -95,6 +95,23 @@ class Consumer(Generic[T]):
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+class TimeBudget:
+    """The time the current invocation has left, for work that pages through a shard and hands
+    the rest to a new message before Lambda's timeout (`sqs_handler(..., budget=...)`)."""
+
+    def __init__(self, reserve_ms: int) -> None:
+        self._reserve_ms = reserve_ms
+        self._context: Any = None
+
+    def start(self, context: Any) -> None:
+        self._context = context
+
+    def left(self) -> bool:
+        """Whether another page fits (always, outside Lambda)."""
+        context = self._context
+        return context is None or context.get_remaining_time_in_millis() > self._reserve_ms
+
+
 def sqs_handler(
     handle: Callable[[T], None],
     *,
@@ -103,6 +120,7 @@ def sqs_handler(
     metrics: Metrics,
     parse: Callable[[str], T] = BusEvent.from_sqs_body,  # type: ignore[assignment]
     correlation: Callable[[T], str | None] = lambda m: _event_id(m),
+    budget: TimeBudget | None = None,
 ) -> LambdaHandler:
     """The `lambda_handler` of an SQS consumer: logging context, tracing and metrics around
     a Consumer whose poison goes to the function's DEAD_LETTER_QUEUE_URL."""
@@ -120,6 +138,8 @@ def sqs_handler(
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if budget is not None:
+            budget.start(context)
         return consumer(event, context)
 
     return lambda_handler
