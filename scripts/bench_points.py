@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from devstack.stack import LocalStack
-from omnihub.adapters.aws import client
-from omnihub.adapters.dynamo import to_attributes
 from omnihub.adapters.points_store import account_item, order_item
 from omnihub.clock import iso
 from omnihub.points.model import Account, Line, Order
+from scripts.bench_support import dynamodb_calls, put_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,32 +64,14 @@ def seed(stack: LocalStack, members: int, due_orders: int) -> None:
                 )
             )
         )
-    ddb = stack.client("dynamodb")
-    table = stack.table_name("PointsTable")
-    for start in range(0, len(rows), 25):
-        ddb.batch_write_item(
-            RequestItems={
-                table: [
-                    {"PutRequest": {"Item": to_attributes(r)}} for r in rows[start : start + 25]
-                ]
-            }
-        )
+    put_rows(stack, "PointsTable", rows)
 
 
 def requests_of_one_run(members: int, due_orders: int) -> dict[str, Any]:
     with LocalStack.start(ROOT) as stack:
         seed(stack, members, due_orders)
-        calls: Counter[str] = Counter()
-
-        def count(event_name: str, **_: Any) -> None:
-            calls[event_name.split(".")[-1]] += 1
-
-        ddb = client("dynamodb")
-        ddb.meta.events.register("before-call.dynamodb.*", count)
-        try:
+        with dynamodb_calls() as calls:
             run = stack.fire_schedule("points-daily")
-        finally:
-            ddb.meta.events.unregister("before-call.dynamodb.*", count)
         assert run["error"] is None, run
         return {
             "members": members,

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from devstack.stack import LocalStack
-from omnihub.adapters.aws import client
-from omnihub.adapters.dynamo import to_attributes
 from omnihub.adapters.ticket_store import ticket_item
 from omnihub.tickets.model import Ticket, open_ticket, ticket_id_for
+from scripts.bench_support import dynamodb_calls, put_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,34 +40,16 @@ def seed(stack: LocalStack, open_tickets: int, due: int) -> None:
         )
         opened_at = now - timedelta(minutes=45) if is_due else now
         rows.append(ticket_item(open_ticket(draft, opened_at, cause).ticket))
-    ddb = stack.client("dynamodb")
-    table = stack.table_name("TicketsTable")
-    for start in range(0, len(rows), 25):
-        ddb.batch_write_item(
-            RequestItems={
-                table: [
-                    {"PutRequest": {"Item": to_attributes(r)}} for r in rows[start : start + 25]
-                ]
-            }
-        )
+    put_rows(stack, "TicketsTable", rows)
 
 
 def requests_of_one_sweep(open_tickets: int, due: int) -> dict[str, Any]:
     with LocalStack.start(ROOT) as stack:
         seed(stack, open_tickets, due)
-        calls: Counter[str] = Counter()
-
-        def count(event_name: str, **_: Any) -> None:
-            calls[event_name.split(".")[-1]] += 1
-
-        ddb = client("dynamodb")
-        ddb.meta.events.register("before-call.dynamodb.*", count)
-        try:
+        with dynamodb_calls() as calls:
             started = datetime.now()
             run = stack.fire_schedule("sla-escalation")
             seconds = (datetime.now() - started).total_seconds()
-        finally:
-            ddb.meta.events.unregister("before-call.dynamodb.*", count)
         assert run["error"] is None, run
         reads = calls["Query"] + calls["GetItem"]
         return {
