@@ -12,7 +12,8 @@ from omnihub.feedback.classifier import classify
 from omnihub.feedback.knowledge import default_knowledge_base
 from omnihub.feedback.model import Incoming
 from omnihub.feedback.routing import ACKNOWLEDGEMENTS, route, routing_events
-from omnihub.feedback.service import follow_merge, forget, live_root, receive
+from omnihub.feedback.service import follow_merge, forget, receive
+from omnihub.identity.chain import live_root
 from omnihub.identity.model import Member
 from tests.fakes.feedback_store import FakeFeedbackStore
 from tests.fakes.member_store import FakeMemberStore

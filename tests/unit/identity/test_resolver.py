@@ -68,7 +68,7 @@ def test_replaying_an_event_changes_nothing(store, clock):
     req = request("e1", phone("13800000001"), ident("wechat_unionid", "u-1"))
     first = run(store, clock, req)
     commits, events = store.commits, dict(store.published)
-    assert run(store, clock, req) == type(first)(member_id=first.member_id)
+    assert run(store, clock, req) == type(first)(member_id=first.member_id, via=first.via)
     assert store.commits == commits
     assert store.published == events
 

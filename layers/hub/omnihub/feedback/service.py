@@ -20,6 +20,7 @@ from omnihub.feedback.knowledge import KnowledgeBase, default_knowledge_base
 from omnihub.feedback.model import FeedbackRecord, FeedbackWrite, Incoming
 from omnihub.feedback.ports import FeedbackStore
 from omnihub.feedback.routing import Route, route, routing_events
+from omnihub.identity.chain import live_root
 from omnihub.identity.ports import MemberStore
 
 MAX_ATTEMPTS = 8
@@ -71,22 +72,6 @@ def receive(
         detection = detect(store, feedback, c, clock.now())
         return Received(recorded, member_id, c, decided, detection)
     raise ConcurrentChange("the feedback's member kept changing; the event will be retried")
-
-
-def live_root(members: MemberStore, member_id: str) -> tuple[str, bool]:
-    """Where a member's things belong now: the end of its merge chain, and whether that member
-    was erased."""
-    seen: set[str] = set()
-    wanted = member_id
-    while wanted not in seen:
-        seen.add(wanted)
-        found = members.members([wanted]).get(wanted)
-        if found is None:
-            return wanted, False
-        if found.merged_into is None:
-            return wanted, found.erased_at is not None
-        wanted = found.merged_into
-    return wanted, False
 
 
 def follow_merge(store: FeedbackStore, members: MemberStore, absorbed: str, survivor: str) -> int:

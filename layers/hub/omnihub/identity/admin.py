@@ -9,6 +9,7 @@ from dataclasses import replace
 from omnihub.clock import Clock, iso
 from omnihub.errors import ConcurrentChange, Conflict, Gone, NotFound
 from omnihub.events.domain import DomainEvent
+from omnihub.identity.chain import lineage
 from omnihub.identity.model import Claim, HeldIdentity, IdentityChange, IdentityKey, Member
 from omnihub.identity.ports import MemberStore
 from omnihub.identity.resolver import MAX_ATTEMPTS, load_snapshot
@@ -100,6 +101,7 @@ def unmerge(store: MemberStore, member_id: str, ref: IdentityKey, cause: str, cl
                     data={
                         "new_member_id": new_id,
                         "identity_types": sorted(i.type for i in group),
+                        "lineage": sorted(lineage(i.ref) for i in group),
                     },
                 )
             ],

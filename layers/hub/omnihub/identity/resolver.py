@@ -29,6 +29,7 @@ from omnihub.clock import Clock, iso
 from omnihub.errors import ConcurrentChange
 from omnihub.events.domain import DomainEvent
 from omnihub.events.envelope import Envelope, ProtectedField, ProtectedIdentity
+from omnihub.identity.chain import lineage
 from omnihub.identity.model import (
     Claim,
     HeldIdentity,
@@ -63,6 +64,9 @@ class Resolution:
     attached: tuple[str, ...] = ()
     review_cases: tuple[str, ...] = ()
     placeholders: int = 0
+    via: str | None = None
+    """The lineage of the identity that brought the event (see `identity.chain`). Capabilities
+    record it on what the event creates, so an un-merge can take it back out."""
 
 
 @dataclass(frozen=True)
@@ -277,8 +281,17 @@ def plan(
         attached=tuple(attached),
         review_cases=tuple(c.case_id for c in work.cases),
         placeholders=placeholders,
+        via=_via(usable, target),
     )
     return resolution, work.change
+
+
+def _via(usable: Sequence[Usable], target: Member) -> str | None:
+    """The event's first merge-capable identity that the member holds, else its first held one
+    (an identity a limit kept on another member does not speak for this one)."""
+    held = [i for i in usable if target.held(i.ref) is not None]
+    bringer = next((i for i in held if rule(i.type).merges), held[0] if held else None)
+    return lineage(bringer.ref) if bringer else None
 
 
 def _absorb(survivor: Member, other: Member) -> Member:
