@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,19 @@ def load_day(root: Path) -> list[dict[str, Any]]:
             raise ValueError(f"{path}: expected a JSON list of {{channel, event}}")
         entries.extend(data)
     return entries
+
+
+def day_ends(entries: list[dict[str, Any]]) -> datetime | None:
+    """Business time just after the day's last event: the demo's clock starts there, so a day
+    recorded on a fixed date tells the same story whenever it runs (activity windows, pending
+    periods and SLA clocks are measured from it, not from the real date). None (real now) for
+    a day whose events carry no time."""
+    times = [
+        datetime.fromisoformat(e["event"]["occurred_at"])
+        for e in entries
+        if isinstance(e.get("event"), dict) and e["event"].get("occurred_at")
+    ]
+    return max(times) + timedelta(minutes=5) if times else None
 
 
 def replay(stack: LocalStack, entries: list[dict[str, Any]]) -> Replay:
@@ -117,7 +131,7 @@ def main(root: Path | None = None, sections: list[Section] | None = None) -> int
     with (
         log_path.open("w", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),
-        LocalStack.start(base, env_overrides=QUIET) as stack,
+        LocalStack.start(base, env_overrides=QUIET, now=day_ends(entries)) as stack,
     ):
         report.append(f"local stack up in {stack.startup_s:.1f}s; replaying {len(entries)} events")
         run = replay(stack, entries)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,19 @@ def _escalations(stack: LocalStack) -> Counter[str]:
     return counts
 
 
+def _team_escalations(stack: LocalStack, ticket_id: str) -> list[str]:
+    """The teams whose missed acknowledgement of `ticket_id` went to their lead."""
+    leads = []
+    paginator = stack.client("dynamodb").get_paginator("scan")
+    for page in paginator.paginate(TableName=stack.table_name("EventLogTable")):
+        for item in page["Items"]:
+            if item["detail_type"]["S"] == "ticket.escalated" and "detail" in item:
+                data = json.loads(item["detail"]["S"])["data"]
+                if data.get("ticket_id") == ticket_id and data.get("audience"):
+                    leads.append(data["audience"])
+    return sorted(leads)
+
+
 def section_tickets(stack: LocalStack, run: Any) -> list[str]:
     lines = ["", "Tickets and SLA clocks:"]
     tickets = _tickets(stack)
@@ -53,7 +67,17 @@ def section_tickets(stack: LocalStack, run: Any) -> list[str]:
             breached = [t["name"] for t in ticket["targets"] if t["breached"]]
             lines.append(
                 f"  {ticket['ticket_id']} (P1): nobody answered -> {ticket['escalation_level']}"
-                f", breached {', '.join(breached)}"
+                f" (one level a sweep), breached {', '.join(breached)}"
+            )
+            teams = _team_escalations(stack, ticket["ticket_id"])
+            lines.append(f"    missed acknowledgements to the team leads: {', '.join(teams)}")
+            path = f"/v1/tickets/{ticket['ticket_id']}/actions"
+            opinion = {"action": "initial_handling", "note": "该批次已封存送检，先行退款"}
+            _, _, handled = stack.http("POST", path, body=opinion, headers=quality)
+            initial = next(t for t in handled["targets"] if t["name"] == "initial_handling")
+            lines.append(
+                "    initial handling opinion given (its own action):"
+                f" {'breached' if initial['breached'] else 'met'} within 4 h"
             )
     if p2:
         path = f"/v1/tickets/{p2['ticket_id']}/actions"
@@ -78,6 +102,20 @@ def section_tickets(stack: LocalStack, run: Any) -> list[str]:
         stack.http("POST", path, body={"action": "close", "csat": 4}, headers=agent)
         lines.append(
             f"  resolved with root cause and corrective action: {done[0]}, closed with CSAT 4"
+        )
+        _, _, reopened = stack.http(
+            "POST", path, body={"action": "reopen", "note": "顾客说还在漏"}, headers=agent
+        )
+        lines.append(
+            f"  reopened: fresh targets, first response now due {reopened['first_response_due']},"
+            f" CSAT kept ({reopened['csat']})"
+        )
+        stack.http("POST", path, headers=agent, body={"action": "respond", "note": "已补发"})
+        stack.http(
+            "POST",
+            path,
+            headers=agent,
+            body={"action": "resolve", "root_cause": "瓶盖批次问题", "corrective_action": "换货"},
         )
     counts = _escalations(stack)
     lines.append("  events: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))

@@ -44,6 +44,7 @@ from omnihub.adapters.leaders_store import (  # noqa: E402
     _leader_item,
     _order_item,
 )
+from omnihub.adapters.member_store import DynamoMemberStore  # noqa: E402
 from omnihub.clock import SHANGHAI, iso  # noqa: E402
 from omnihub.leaders import orders  # noqa: E402
 from omnihub.leaders.days import ACTIVE_SHARDS, add_days, shard_of  # noqa: E402
@@ -197,6 +198,9 @@ def seed_active(stack: LocalStack, active: int, orders_total: int) -> None:
     store = DynamoLeadersStore(
         client("dynamodb"), stack.table_name("LeadersTable"), stack.table_name("EventLogTable")
     )
+    members = DynamoMemberStore(
+        client("dynamodb"), stack.table_name("MembersTable"), stack.table_name("EventLogTable")
+    )
     scheme, now = CommissionScheme(), stack.now()
     for k in range(orders_total):
         order_id = f"SO-ACTIVE-{k:05d}"
@@ -209,7 +213,7 @@ def seed_active(stack: LocalStack, active: int, orders_total: int) -> None:
             leader_link=leader_id(k % active),
             cause=f"groupbuy:bench-{k}",
         )
-        orders.record_payment(store, payment, scheme, now, lambda m: m)
+        orders.record_payment(store, members, payment, scheme, now)
         orders.record_completion(store, order_id, now - timedelta(hours=1), scheme, now)
 
 

@@ -1,5 +1,6 @@
 """feedback.received -> classify, keep on the member's file, route, count clusters;
-member.merged / member.erased -> the member's feedback follows the survivor / loses its texts."""
+member.merged / member.unmerged -> the member's feedback follows the identity that brought it;
+member.erased -> it loses its texts and that lineage."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from omnihub.errors import InvalidInput
 from omnihub.events.channel import FeedbackReceived
 from omnihub.events.envelope import Envelope
 from omnihub.feedback.model import Incoming
-from omnihub.feedback.service import follow_merge, forget, receive
+from omnihub.feedback.service import follow_member, forget, receive
 from omnihub.identity.resolver import request_for, resolve
 from omnihub.observability import powertools
 
@@ -75,7 +76,7 @@ def handle_feedback(event: BusEvent) -> None:
     received = receive(
         wiring.feedback_store(),
         _incoming(envelope, data),
-        lambda: resolve(members, request, clock).member_id,
+        lambda: resolve(members, request, clock),
         clock,
     )
     c, route, found = received.classification, received.route, received.detection
@@ -91,6 +92,7 @@ def handle_feedback(event: BusEvent) -> None:
             "risk": c.risk,
             "topics": c.topics,
             "outcome": route.outcome,
+            "reading": route.reading,
             "priority": route.priority,
             "knowledge_entry": route.knowledge_entry,
             "clusters_detected": [e.cluster_id for e in found.episodes],
@@ -110,14 +112,18 @@ def handle_feedback(event: BusEvent) -> None:
     _count("BatchHoldsRequested", int(found.hold is not None))
 
 
+def _member_of(detail: DomainDetail) -> str:
+    if not detail.member_id:
+        raise InvalidInput(f"{detail.type} without a member", details=[{"field": "member_id"}])
+    return detail.member_id
+
+
 def handle_member_event(event: BusEvent) -> None:
     detail = DomainDetail.model_validate(event.detail)
     store = wiring.feedback_store()
     if detail.type == "member.merged":
         merged = MergedData.model_validate(detail.data)
-        moved = follow_merge(
-            store, wiring.member_store(), merged.absorbed_member_id, merged.survivor_member_id
-        )
+        moved = follow_member(store, wiring.member_store(), merged.absorbed_member_id)
         logger.info(
             "feedback followed a merge",
             extra={
@@ -127,10 +133,20 @@ def handle_member_event(event: BusEvent) -> None:
             },
         )
         _count("FeedbackMoved", moved)
+    elif detail.type == "member.unmerged":
+        member_id = _member_of(detail)
+        moved = follow_member(store, wiring.member_store(), member_id)
+        logger.info(
+            "feedback followed an un-merge",
+            extra={
+                "member_id": member_id,
+                "new_member_id": detail.data.get("new_member_id"),
+                "feedback_moved": moved,
+            },
+        )
+        _count("FeedbackMoved", moved)
     elif detail.type == "member.erased":
-        if not detail.member_id:
-            raise InvalidInput("member.erased without a member", details=[{"field": "member_id"}])
-        redacted = forget(store, detail.member_id, default_clock())
+        redacted = forget(store, _member_of(detail), default_clock())
         logger.info(
             "feedback texts erased",
             extra={"member_id": detail.member_id, "feedback_redacted": redacted},

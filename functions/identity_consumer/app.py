@@ -1,4 +1,5 @@
-"""member.identified -> one member (create, attach, merge); member.erasure_requested -> erase."""
+"""member.identified -> one member (create, attach, merge); member.erasure_requested -> erase
+the one member its merge-capable identities name (or open a review case)."""
 
 from __future__ import annotations
 
@@ -42,8 +43,13 @@ def handle(event: BusEvent) -> None:
                 metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
     elif envelope.type == "member.erasure_requested":
         refs = [i.ref for i in usable_identities(envelope.member.identities)]
-        erased = erase_by_identities(store, refs, envelope.causing_event_id, default_clock())
-        logger.info("erasure requested", extra={"members_erased": len(erased)})
+        erasure = erase_by_identities(store, refs, envelope.causing_event_id, default_clock())
+        logger.info(
+            "erasure requested",
+            extra={"member_erased": erasure.erased, "review_case": erasure.review_case},
+        )
+        if erasure.review_case:
+            metrics.add_metric(name="ReviewCasesOpened", unit=MetricUnit.Count, value=1)
     else:
         raise InvalidInput(f"the identity consumer does not handle {envelope.type}")
 

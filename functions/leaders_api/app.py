@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from omnihub import wiring
-from omnihub.adapters.leaders_store import commission_scheme, leaders_store, member_root
+from omnihub.adapters.leaders_store import commission_scheme, leaders_store
 from omnihub.api.auth import authorize
 from omnihub.api.errors import error_body
 from omnihub.api.http import JSON, build_resolver, caller, handle
@@ -22,7 +22,7 @@ from omnihub.identity.admin import current
 from omnihub.leaders.binding import rebind
 from omnihub.leaders.days import add_days, day_of
 from omnihub.leaders.model import Withdrawal
-from omnihub.leaders.withdrawals import withdraw
+from omnihub.leaders.withdrawals import with_payouts, withdraw
 from omnihub.observability import powertools
 
 logger, tracer, metrics = powertools()
@@ -134,6 +134,7 @@ class Rebound(BaseModel):
 
 
 def _view(w: Withdrawal) -> WithdrawalView:
+    """`w` with its ended payouts loaded (`with_payouts`)."""
     return WithdrawalView(
         withdrawal_id=w.withdrawal_id,
         leader_id=w.leader_id,
@@ -197,8 +198,9 @@ def get_statements(
 
 @app.post("/v1/leaders/<leader_id>/withdrawals")
 def request_withdrawal(leader_id: LeaderId, request: WithdrawalRequest) -> Response[str]:
+    store = leaders_store()
     done = withdraw(
-        leaders_store(),
+        store,
         leader_id,
         request.withdrawal_id,
         request.amount_fen,
@@ -207,14 +209,18 @@ def request_withdrawal(leader_id: LeaderId, request: WithdrawalRequest) -> Respo
     )
     logger.info(
         "withdrawal requested",
-        extra={"leader_id": leader_id, "amount_fen": done.amount_fen, "payouts": len(done.payouts)},
+        extra={"leader_id": leader_id, "amount_fen": done.amount_fen, "payouts": done.parts},
     )
-    return Response(status_code=201, content_type=JSON, body=_view(done).model_dump_json())
+    view = _view(with_payouts(store, done))
+    return Response(status_code=201, content_type=JSON, body=view.model_dump_json())
 
 
 @app.get("/v1/leaders/<leader_id>/withdrawals")
 def list_withdrawals(leader_id: LeaderId, limit: Limit = 50) -> Withdrawals:
-    return Withdrawals(items=[_view(w) for w in leaders_store().withdrawals(leader_id, limit)])
+    store = leaders_store()
+    return Withdrawals(
+        items=[_view(with_payouts(store, w)) for w in store.withdrawals(leader_id, limit)]
+    )
 
 
 @app.get("/v1/leaders/<leader_id>/members")
@@ -244,17 +250,18 @@ def rebind_member(member_id: MemberId, request: RebindRequest) -> Rebound:
     root = current(wiring.member_store(), member_id).member_id
     bound, previous = rebind(
         leaders_store(),
+        wiring.member_store(),
         root,
         request.leader_id,
         caller(app).subject,
         default_clock().now(),
-        member_root,
     )
     logger.info(
-        "member rebound", extra={"member_id": root, "leader_id": bound.leader_id, "from": previous}
+        "member rebound",
+        extra={"member_id": bound.member_id, "leader_id": bound.leader_id, "from": previous},
     )
     return Rebound(
-        member_id=root,
+        member_id=bound.member_id,
         leader_id=bound.leader_id,
         previous_leader_id=previous,
         bound_at=bound.bound_at,

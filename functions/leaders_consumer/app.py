@@ -1,5 +1,6 @@
 """Leaders register; orders bind members and earn, complete and refund commission; ratings feed
-the leaders' NPS; merges move bindings (SPEC 4.5)."""
+the leaders' NPS; merges and un-merges move bindings, erasure clears their lineage (SPEC 4.1,
+4.5)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
-from omnihub.adapters.leaders_store import commission_scheme, leaders_store, member_root
+from omnihub.adapters.leaders_store import commission_scheme, leaders_store
 from omnihub.backbone import BusEvent
 from omnihub.clock import default_clock
 from omnihub.consumer import sqs_handler
@@ -46,43 +47,78 @@ class Merged(BaseModel):
     data: MergedMembers
 
 
-def _member(envelope: Envelope) -> str:
-    """Whose event it is: the member its identities resolve to (created if new)."""
+class Split(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    new_member_id: str = Field(min_length=1)
+
+
+class Unmerged(BaseModel):
+    """The part of a member.unmerged domain event this consumer reads (`member_id`: the live
+    root that lost identities)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str = Field(min_length=1)
+    member_id: str = Field(min_length=1)
+    data: Split
+
+
+class Erased(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    member_id: str = Field(min_length=1)
+
+
+def _resolved(envelope: Envelope) -> tuple[str, str | None]:
+    """Whose event it is: the member its identities resolve to (created if new), and the
+    lineage of the identity that brought it."""
     resolution = resolve(wiring.member_store(), request_for(envelope), default_clock())
     if resolution.member_id is None:
         raise InvalidInput(
             "the event names no usable identity", details=[{"field": "member.identities"}]
         )
-    return resolution.member_id
+    return resolution.member_id, resolution.via
+
+
+def _member_event(event: BusEvent) -> Outcome:
+    store, members, now = leaders_store(), wiring.member_store(), default_clock().now()
+    if event.detail_type == "member.merged":
+        merged = Merged.model_validate(event.detail)
+        absorbed = merged.data.absorbed_member_id
+        return binding.follow_merge(store, members, absorbed, merged.event_id, now)
+    if event.detail_type == "member.unmerged":
+        split = Unmerged.model_validate(event.detail)
+        new_id = split.data.new_member_id
+        return binding.follow_unmerge(store, members, split.member_id, new_id, split.event_id, now)
+    erased = Erased.model_validate(event.detail)
+    return binding.follow_erasure(store, erased.member_id)
+
+
+MEMBER_EVENTS = ("member.merged", "member.unmerged", "member.erased")
 
 
 def handle(event: BusEvent) -> None:
-    store, now = leaders_store(), default_clock().now()
-    if event.detail_type == "member.merged":
-        merged = Merged.model_validate(event.detail)
-        outcome = binding.follow_merge(
-            store,
-            merged.data.absorbed_member_id,
-            merged.data.survivor_member_id,
-            merged.event_id,
-            now,
-        )
-        _report("member.merged", outcome)
+    if event.detail_type in MEMBER_EVENTS:
+        _report(event.detail_type, _member_event(event))
         return
+    store, members, now = leaders_store(), wiring.member_store(), default_clock().now()
     envelope = wiring.channel_envelope(event)
     scheme = commission_scheme()
     if envelope.type == "order.paid":
         paid = OrderPaid.model_validate(envelope.data)
+        buyer, via = _resolved(envelope)
         payment = Payment(
             order_id=paid.order_id,
-            member_id=_member(envelope),
+            member_id=buyer,
             channel=envelope.channel,
             paid_at=envelope.occurred_at,
             lines=[PaidLine(i.line_id, i.category, i.paid_fen) for i in paid.items],
             leader_link=paid.leader_id,
             cause=envelope.causing_event_id,
+            via=via,
         )
-        outcome = orders.record_payment(store, payment, scheme, now, member_root)
+        outcome = orders.record_payment(store, members, payment, scheme, now)
     elif envelope.type == "order.completed":
         completed = OrderCompleted.model_validate(envelope.data)
         outcome = orders.record_completion(
@@ -96,16 +132,17 @@ def handle(event: BusEvent) -> None:
         outcome = orders.record_refund(store, refund.order_id, refund.refund_id, lines, scheme, now)
     elif envelope.type == "leader.registered":
         leader = LeaderRegistered.model_validate(envelope.data)
+        own, _ = _resolved(envelope)
         outcome, counted = binding.register_leader(
             store,
             leader.leader_id,
             leader.name,
             leader.community,
-            _member(envelope),
+            own,
             envelope.occurred_at,
             scheme,
             now,
-            member_root,
+            members,
         )
         if counted:
             metrics.add_metric(name="WaitingOrdersCounted", unit=MetricUnit.Count, value=counted)
@@ -113,11 +150,17 @@ def handle(event: BusEvent) -> None:
         feedback = FeedbackReceived.model_validate(envelope.data)
         if feedback.rating is None:
             return  # only ratings feed the leaders' NPS
-        rater = resolve(wiring.member_store(), request_for(envelope), default_clock()).member_id
-        if rater is None:
+        rater = resolve(members, request_for(envelope), default_clock())
+        if rater.member_id is None:
             return  # an anonymous rating is nobody's customer
         outcome = record_rating(
-            store, rater, envelope.causing_event_id, feedback.rating, envelope.occurred_at
+            store,
+            members,
+            rater.member_id,
+            rater.via,
+            envelope.causing_event_id,
+            feedback.rating,
+            envelope.occurred_at,
         )
     else:
         raise InvalidInput(f"the leaders consumer does not handle {envelope.type}")

@@ -73,6 +73,21 @@ class TicketSummary(BaseModel):
     escalation_level: str
 
 
+class OrderSummary(BaseModel):
+    """A recent order on the file: what was paid, what it earns, where it stands."""
+
+    order_id: str
+    channel: str | None
+    paid_at: str | None
+    amount_fen: int
+    refunded_fen: int
+    points: int
+    status: str  # paid | completed | partially_refunded | refunded
+    points_status: str  # pending | available | expired
+    completed_at: str | None = None
+    points_expire_at: str | None = None
+
+
 class MemberFile(BaseModel):
     """The one-person file: who they are (masked), their points, and what they told any channel."""
 
@@ -86,6 +101,7 @@ class MemberFile(BaseModel):
     leader_id: str | None
     feedback: list[FeedbackSummary]
     tickets: list[TicketSummary]
+    orders: list[OrderSummary] = []
     requested_id: str | None = None
     merged_into: str | None = None
     split_from: str | None = None
@@ -190,7 +206,11 @@ def get_member(member_id: MemberId) -> MemberFile:
     leader_id = binding.leader_id if binding else None
     if principal.role == "leader" and (leader_id is None or leader_id != principal.leader_id):
         raise Forbidden("a leader sees only the members bound to them")
-    account = wiring.points_store().account(member.member_id)
+    points_store = wiring.points_store()
+    account = points_store.account(member.member_id)
+    # recent orders, newest first: merges and un-merges re-point orders to who holds them now
+    held, _ = points_store.orders_of(member.member_id, RECENT)
+    orders = [OrderSummary.model_validate(o.summary(default_clock().now())) for o in held]
     tickets = [
         TicketSummary(**t.summary(), channel=t.channel, created_at=t.created_at)
         for t in wiring.ticket_store().by_member(member.member_id, RECENT)
@@ -206,6 +226,7 @@ def get_member(member_id: MemberId) -> MemberFile:
             for f in wiring.feedback_store().recent_feedback(member.member_id, RECENT)
         ],
         tickets=tickets,
+        orders=orders,
     )
 
 
@@ -226,7 +247,8 @@ def get_points(member_id: MemberId, limit: Annotated[int, Query(ge=1, le=200)] =
 
 @app.post("/v1/members/<member_id>/redemptions")
 def redeem_points(member_id: MemberId, request: RedemptionRequest) -> Response[str]:
-    root = current(wiring.member_store(), member_id).member_id
+    members = wiring.member_store()
+    root = current(members, member_id).member_id
     done = redeem(
         wiring.points_store(),
         root,
@@ -235,6 +257,7 @@ def redeem_points(member_id: MemberId, request: RedemptionRequest) -> Response[s
         request.reward,
         wiring.points_rules(),
         default_clock().now(),
+        members=members,
     )
     if (done.points, done.reward) != (request.points, request.reward):
         raise Conflict(f"redemption_id '{request.redemption_id}' was used for another request")

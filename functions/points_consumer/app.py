@@ -1,8 +1,12 @@
-"""Orders, refunds and activity earn and reverse points; merges move them (SPEC 4.2)."""
+"""Orders, refunds and activity earn and reverse points; merges and un-merges move them, erasure
+drops the orders' lineage (SPEC 4.1, 4.2)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
 from omnihub.backbone import BusEvent
@@ -11,50 +15,106 @@ from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.events.channel import OrderCompleted, OrderPaid, OrderRefunded, PointsActivity
 from omnihub.events.envelope import Envelope
-from omnihub.identity.resolver import request_for, resolve
+from omnihub.identity.model import IdentityChange
+from omnihub.identity.resolver import Resolution, request_for, resolve
 from omnihub.observability import powertools
-from omnihub.points import ledger
+from omnihub.points import ledger, merges
 from omnihub.points.ledger import Outcome
 
 logger, tracer, metrics = powertools()
+IDENTITY_SOURCE = "omnihub.identity"
 
 
-def _member(envelope: Envelope) -> str:
-    """Who earns: the member the event's identities resolve to (created if new)."""
+class MemberDetail(BaseModel):
+    """The part of a member domain event's detail this consumer reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str = Field(min_length=1)
+    type: str
+    member_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Merged(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    survivor_member_id: str = Field(min_length=1)
+    absorbed_member_id: str = Field(min_length=1)
+
+
+class Unmerged(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    new_member_id: str = Field(min_length=1)
+    lineage: list[str] = Field(min_length=1)
+
+
+def _member(envelope: Envelope) -> Resolution:
+    """Who earns: the member the event's identities resolve to (created if new), and the
+    identity that brought the event."""
     resolution = resolve(wiring.member_store(), request_for(envelope), default_clock())
     if resolution.member_id is None:
         raise InvalidInput(
             "the event names no usable identity to credit",
             details=[{"field": "member.identities"}],
         )
-    return resolution.member_id
+    return resolution
 
 
-def handle(event: BusEvent) -> None:
+def handle_member_event(event: BusEvent) -> None:
     store, rules, now = wiring.points_store(), wiring.points_rules(), default_clock().now()
-    if event.detail_type == "member.merged":
-        data = event.detail["data"]
-        outcome = ledger.absorb(
+    members = wiring.member_store()
+    detail = MemberDetail.model_validate(event.detail)
+    if detail.type == "member.merged":
+        merged = Merged.model_validate(detail.data)
+        outcome = merges.absorb(
             store,
-            data["absorbed_member_id"],
-            data["survivor_member_id"],
-            f"merge:{event.detail['event_id']}",
+            merged.absorbed_member_id,
+            merged.survivor_member_id,
+            f"merge:{detail.event_id}",
             rules,
             now,
+            members=members,
         )
         _report("merge", outcome)
         return
+    if not detail.member_id:
+        raise InvalidInput(f"{detail.type} without a member", details=[{"field": "member_id"}])
+    if detail.type == "member.unmerged":
+        split = Unmerged.model_validate(detail.data)
+        moved = merges.follow_unmerge(
+            store, members, detail.member_id, split.new_member_id, split.lineage, rules, now
+        )
+        logger.info("points followed an un-merge", extra={"orders_moved": moved})
+        metrics.add_metric(name="PointsOrdersUnmerged", unit=MetricUnit.Count, value=moved)
+    elif detail.type == "member.erased":
+        cleared = merges.forget_lineage(store, detail.member_id)
+        logger.info("orders forgot their lineage", extra={"orders": cleared})
+    else:
+        raise InvalidInput(f"the points consumer does not handle {detail.type}")
+
+
+def handle(event: BusEvent) -> None:
+    if event.source == IDENTITY_SOURCE:
+        handle_member_event(event)
+        return
+    store, rules, now = wiring.points_store(), wiring.points_rules(), default_clock().now()
     envelope = wiring.channel_envelope(event)
     if envelope.type == "order.paid":
         paid = OrderPaid.model_validate(envelope.data)
+        who = _member(envelope)
+        assert who.member_id is not None
         outcome = ledger.earn_order(
             store,
-            _member(envelope),
+            who.member_id,
             envelope.channel,
             envelope.occurred_at,
             paid.model_dump(),
             rules,
             now,
+            via=who.via,
+            members=wiring.member_store(),
         )
     elif envelope.type == "order.completed":
         completed = OrderCompleted.model_validate(envelope.data)
@@ -67,17 +127,26 @@ def handle(event: BusEvent) -> None:
         outcome = ledger.refund_order(store, refund.order_id, refund.refund_id, lines, rules, now)
     elif envelope.type == "points.activity":
         activity = PointsActivity.model_validate(envelope.data)
+        who = _member(envelope)
+        assert who.member_id is not None
         outcome = ledger.award_activity(
             store,
-            _member(envelope),
+            who.member_id,
             activity.activity_id,
             activity.kind,
             envelope.occurred_at,
             rules,
             now,
+            members=wiring.member_store(),
         )
     else:
         raise InvalidInput(f"the points consumer does not handle {envelope.type}")
+    if outcome.cases:  # after the points commit; an upsert, so a redelivery heals a crash
+        wiring.member_store().commit(IdentityChange(review_cases=list(outcome.cases)))
+    if outcome.status == "refused" or (outcome.status == "applied" and outcome.cases):
+        metrics.add_metric(
+            name="PointsRefundsRefused", unit=MetricUnit.Count, value=len(outcome.cases)
+        )
     _report(envelope.type, outcome)
 
 

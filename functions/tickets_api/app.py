@@ -1,5 +1,6 @@
 """Staff API over tickets: list, open (stores and leaders as first responders), read, act, and
-the service metrics."""
+the service metrics. A member id is followed to its live survivor, to open on and to list by
+(SPEC 3.3): an absorbed member's tickets are its survivor's."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from omnihub.api.http import JSON, build_resolver, caller, handle
 from omnihub.clock import business_date, default_clock
 from omnihub.errors import Forbidden, InvalidInput, NotFound
 from omnihub.events.channel import Id
+from omnihub.identity.chain import live_root
 from omnihub.observability import powertools
 from omnihub.tickets.access import can_do, can_see, opener_of
 from omnihub.tickets.model import Ticket, ticket_id_for
@@ -41,6 +43,8 @@ class TargetView(BaseModel):
     due_at: str
     met_at: str | None
     breached: bool
+    started_at: str | None = None
+    cycle: int = 0  # 0 from the opening, n from the n-th reopen (fresh targets)
 
 
 class TicketView(BaseModel):
@@ -56,6 +60,7 @@ class TicketView(BaseModel):
     first_responder: str | None
     created_at: str
     reopen_count: int
+    paused_at: str | None = None
     targets: list[TargetView]
     root_cause: str | None = None
     corrective_action: str | None = None
@@ -81,13 +86,43 @@ class NewTicket(BaseModel):
 
 
 class Action(BaseModel):
+    """One action on a ticket (SPEC 3.3). `initial_handling` records a P1's initial handling
+    opinion (the `note`), its own 4-hour target; `respond` meets only the first response. A
+    repeat of a `request_id` answers the ticket and changes nothing; without one, a repeated
+    status change answers 409 and a repeated respond only adds a note (docs/decisions.md)."""
+
     model_config = ConfigDict(extra="forbid")
-    action: Literal["respond", "pause", "resume", "resolve", "reopen", "close", "acknowledge"]
-    note: Annotated[str, Field(max_length=2000)] = ""
-    root_cause: Annotated[str, Field(max_length=2000)] | None = None
-    corrective_action: Annotated[str, Field(max_length=2000)] | None = None
-    csat: Annotated[int, Field(strict=True, ge=1, le=5)] | None = None
-    team: Literal["quality", "supply_chain", "pr"] | None = None
+    action: Literal[
+        "respond",
+        "initial_handling",
+        "pause",
+        "resume",
+        "resolve",
+        "reopen",
+        "close",
+        "acknowledge",
+    ]
+    note: Annotated[
+        str, Field(max_length=2000, description="required (not blank) for initial_handling")
+    ] = ""
+    root_cause: Annotated[
+        str | None, Field(max_length=2000, description="required (not blank) to resolve")
+    ] = None
+    corrective_action: Annotated[
+        str | None, Field(max_length=2000, description="required (not blank) to resolve")
+    ] = None
+    csat: Annotated[
+        int | None,
+        Field(strict=True, ge=1, le=5, description="the customer's answer; the latest counts"),
+    ] = None
+    team: Annotated[
+        Literal["quality", "supply_chain", "pr"] | None,
+        Field(description="the team that acknowledges (acknowledge only)"),
+    ] = None
+    request_id: Annotated[
+        Id | None,
+        Field(description="the caller's id of this request: the same id again changes nothing"),
+    ] = None
 
 
 class ServiceRow(BaseModel):
@@ -115,8 +150,16 @@ def view(ticket: Ticket) -> TicketView:
         first_responder=ticket.first_responder,
         created_at=ticket.created_at,
         reopen_count=ticket.reopen_count,
+        paused_at=ticket.paused_at,
         targets=[
-            TargetView(name=t.name, due_at=t.due_at, met_at=t.met_at, breached=t.breached)
+            TargetView(
+                name=t.name,
+                due_at=t.due_at,
+                met_at=t.met_at,
+                breached=t.breached,
+                started_at=t.started_at or None,
+                cycle=t.cycle,
+            )
             for t in ticket.targets
         ],
         root_cause=ticket.root_cause,
@@ -138,7 +181,8 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> TicketList:
     principal = caller(app)
-    tickets = wiring.ticket_store().by_member(member_id, limit)
+    root, _erased = live_root(wiring.member_store(), member_id)
+    tickets = wiring.ticket_store().by_member(root, limit)
     return TicketList(items=[view(t) for t in tickets if can_see(principal, t)])
 
 
@@ -169,7 +213,14 @@ def open_ticket(request: NewTicket) -> Response[str]:
         sku=request.sku,
         batch_no=request.batch_no,
     )
-    ticket = open_once(wiring.ticket_store(), draft, default_clock().now(), cause)
+    ticket = open_once(
+        wiring.ticket_store(),
+        wiring.member_store(),
+        draft,
+        default_clock().now(),
+        cause,
+        refuse_erased=True,
+    )
     return Response(status_code=201, content_type=JSON, body=view(ticket).model_dump_json())
 
 
@@ -195,6 +246,7 @@ def act_on_ticket(ticket_id: TicketId, request: Action) -> TicketView:
         corrective_action=request.corrective_action,
         csat=request.csat,
         team=request.team,
+        request_id=request.request_id,
     )
     logger.info("ticket action", extra={"ticket_id": ticket_id, "action": request.action})
     return view(done)

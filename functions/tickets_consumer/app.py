@@ -1,4 +1,6 @@
-"""ticket.requested -> a ticket, opened once; member.merged -> tickets follow the survivor."""
+"""ticket.requested -> a ticket, opened once on the member it belongs to now;
+member.merged / member.unmerged -> tickets follow the member; member.erased -> they lose the
+lineage of the identity that brought them."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.observability import powertools
 from omnihub.tickets.model import Ticket, ticket_id_for
-from omnihub.tickets.service import move_to_survivor, open_once
+from omnihub.tickets.service import follow_member, forget_lineage, open_once
 
 logger, tracer, metrics = powertools()
 
@@ -46,20 +48,44 @@ def draft_from_request(detail: dict[str, Any]) -> Ticket:
         sku=data.get("sku"),
         batch_no=data.get("batch_no"),
         order_id=data.get("order_id"),
+        via=data.get("via") or None,
     )
+
+
+def _member(detail: dict[str, Any], event_type: str) -> str:
+    """The member whose tickets a member event is about: the absorbed one of a merge, the one
+    that lost identities in an un-merge, the erased one."""
+    field = "data.absorbed_member_id" if event_type == "member.merged" else "member_id"
+    if event_type == "member.merged":
+        value = (detail.get("data") or {}).get("absorbed_member_id")
+    else:
+        value = detail.get("member_id")
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{event_type} without {field}", details=[{"field": field}])
+    return value
 
 
 def handle(event: BusEvent) -> None:
     store, now = wiring.ticket_store(), default_clock().now()
-    if event.detail_type == "member.merged":
-        data = event.detail["data"]
-        moved = move_to_survivor(store, data["absorbed_member_id"], data["survivor_member_id"])
-        logger.info("tickets follow a merge", extra={"moved": moved})
+    kind = event.detail_type
+    if kind in ("member.merged", "member.unmerged"):
+        member_id = _member(event.detail, kind)
+        moved = follow_member(store, wiring.member_store(), member_id)
+        logger.info("tickets follow the member", extra={"member_id": member_id, "moved": moved})
         return
-    if event.detail_type != "ticket.requested":
-        raise InvalidInput(f"the tickets consumer does not handle {event.detail_type}")
+    if kind == "member.erased":
+        member_id = _member(event.detail, kind)
+        cleared = forget_lineage(store, member_id)
+        logger.info("ticket lineage erased", extra={"member_id": member_id, "cleared": cleared})
+        return
+    if kind != "ticket.requested":
+        raise InvalidInput(f"the tickets consumer does not handle {kind}")
     ticket = open_once(
-        store, draft_from_request(event.detail), now, event.detail["causing_event_id"]
+        store,
+        wiring.member_store(),
+        draft_from_request(event.detail),
+        now,
+        event.detail["causing_event_id"],
     )
     metrics.add_metric(name=f"TicketsOpened_{ticket.priority}", unit=MetricUnit.Count, value=1)
     logger.info("ticket open", extra={"ticket_id": ticket.ticket_id, "priority": ticket.priority})

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,9 @@ def test_the_webhook_contract_over_http(api):
 
     no_id = json.loads(event())
     del no_id["event_id"]
+    ahead = datetime.now(UTC) + timedelta(hours=1)
+    order = json.loads((ROOT / "events/channel/order-paid.json").read_text(encoding="utf-8"))
+    order["data"]["amount_fen"] += 1
     cases = {
         "bad signature": (api.post_event("tmall", raw, signature="t=1,v1=beef"), 401),
         "no signature": (api.post_event("tmall", raw, signature=""), 401),
@@ -128,12 +132,19 @@ def test_the_webhook_contract_over_http(api):
         "unknown channel": (api.post_event("taobao", raw), 404),
         "not JSON": (api.post_event("tmall", b"<xml/>"), 400),
         "no event_id": (api.post_event("tmall", json.dumps(no_id).encode()), 422),
+        "an hour ahead": (api.post_event("tmall", event(occurred_at=ahead.isoformat())), 422),
+        "amount not the lines' sum": (api.post_event("tmall", json.dumps(order).encode()), 422),
+        "nested too deep": (api.post_event("tmall", b"[" * 50_000 + b"]" * 50_000), 400),
         "300 KiB": (api.post_event("tmall", event(event_id="big", data={"p": "x" * 307200})), 413),
     }
     for name, ((status, payload), expected) in cases.items():
         assert status == expected, (name, payload)
         assert is_contract_error(payload), (name, payload)
     assert cases["no event_id"][0][1]["error"]["details"][0]["field"] == "event_id"
+    assert cases["an hour ahead"][0][1]["error"]["details"][0]["field"] == "occurred_at"
+    assert cases["amount not the lines' sum"][0][1]["error"]["details"][0]["field"] == (
+        "data.amount_fen"
+    )
 
 
 def test_the_same_event_is_delivered_once(api):

@@ -5,7 +5,7 @@ is held once. Every write applies whole under one lock, or not at all."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -13,13 +13,16 @@ from typing import Any
 from omnihub.clock import iso
 from omnihub.errors import ConcurrentChange
 from omnihub.events.domain import DomainEvent
+from omnihub.feedback.clusters import count_reporters
 from omnihub.feedback.model import (
     BatchHold,
     ClusterKey,
+    Counted,
     Episode,
     FeedbackRecord,
     FeedbackWrite,
     Observation,
+    Tally,
 )
 
 
@@ -74,30 +77,31 @@ class FakeFeedbackStore:
             )
             return open_keys, hold_batch is not None and hold_batch in self.held
 
-    def _under(self, key: ClusterKey, since: datetime) -> list[Observation]:
-        return sorted(
-            (o for o in self.observations if o.key == key and o.at >= since),
-            key=lambda o: (o.at, o.ref),
-        )
-
-    def count(self, key: ClusterKey, since: datetime, stop_at: int) -> int:
+    def tally(
+        self, tally: Tally, topics: Collection[str], since: datetime, limit: int
+    ) -> dict[str, Counted]:
+        """The adapter's counting rule (count_reporters) over the rows it would read."""
         with self._lock:
             self.counts += 1
-            return len(self._under(key, since))
+            rows = [
+                (f"{iso(o.at)}#{o.ref}", o.ref, list(o.topics), o.reporter)
+                for o in self.observations
+                if o.tally == tally and o.at >= since
+            ]
+        return count_reporters(iter(rows), topics, limit)
 
-    def refs(self, key: ClusterKey, since: datetime, limit: int) -> list[str]:
+    def open_episodes(self, found: Sequence[tuple[Episode, DomainEvent]]) -> tuple[Episode, ...]:
         with self._lock:
-            return [o.ref for o in self._under(key, since)][:limit]
-
-    def open_episode(self, episode: Episode, event: DomainEvent) -> bool:
-        with self._lock:
-            until = self.open_until.get(episode.key)
-            if until is not None and until > episode.detected_at:
-                return False
-            self.open_until[episode.key] = episode.until
-            self.episodes.append(episode)
-            self._publish([event])
-            return True
+            opened: list[tuple[Episode, DomainEvent]] = []
+            for episode, event in found:
+                until = self.open_until.get(episode.key)
+                if until is None or until <= episode.detected_at:
+                    opened.append((episode, event))
+            for episode, event in opened:
+                self.open_until[episode.key] = episode.until
+                self.episodes.append(episode)
+                self._publish([event])
+            return tuple(episode for episode, _ in opened)
 
     def request_hold(self, hold: BatchHold, event: DomainEvent) -> bool:
         with self._lock:
@@ -114,22 +118,32 @@ class FakeFeedbackStore:
             mine.sort(key=lambda r: (iso(r.incoming.received_at), r.incoming.ref), reverse=True)
             return [r.summary() for r in mine[:limit]]
 
-    def move_feedback(self, absorbed: str, target: Callable[[], tuple[str, bool]]) -> int:
+    def move_feedback(self, member_id: str, where: Callable[[str | None], tuple[str, bool]]) -> int:
         with self._lock:
-            mine = [ref for ref, r in self.records.items() if r.member_id == absorbed]
-            if not mine:
-                return 0
-            survivor, redact = target()
-            for ref in mine:
-                self.records[ref] = replace(self.records[ref], member_id=survivor)
-                if redact:
+            targets: dict[str | None, tuple[str, bool]] = {}
+            leaving = []
+            for ref, r in self.records.items():
+                if r.member_id != member_id:
+                    continue
+                if r.via not in targets:
+                    targets[r.via] = where(r.via)
+                root, erased = targets[r.via]
+                if root != member_id:
+                    leaving.append((ref, root, erased))
+            for ref, root, erased in leaving:
+                record = replace(self.records[ref], member_id=root)
+                if erased:
+                    record = replace(record, via=None)
                     self.erased_texts.add(ref)
-            return len(mine)
+                self.records[ref] = record
+            return len(leaving)
 
     def redact_feedback(self, member_id: str, at: datetime) -> int:
         with self._lock:
             refs = [ref for ref, r in self.records.items() if r.member_id == member_id]
             self.erased_texts.update(refs)
+            for ref in refs:
+                self.records[ref] = replace(self.records[ref], via=None)
             return len(refs)
 
     def text_of(self, ref: str) -> str | None:

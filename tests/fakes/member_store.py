@@ -24,12 +24,16 @@ class FakeMemberStore:
     before_commit: Callable[[IdentityChange], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def claims(self, refs: Sequence[IdentityKey]) -> dict[IdentityKey, str]:
+    def claims(
+        self, refs: Sequence[IdentityKey], *, consistent: bool = False
+    ) -> dict[IdentityKey, str]:
         with self._lock:
             self.reads += 1
             return {r: self.claim_rows[r] for r in refs if r in self.claim_rows}
 
-    def members(self, member_ids: Collection[str]) -> dict[str, Member]:
+    def members(
+        self, member_ids: Collection[str], *, consistent: bool = False
+    ) -> dict[str, Member]:
         with self._lock:
             self.reads += 1
             return {m: self.member_rows[m] for m in member_ids if m in self.member_rows}

@@ -1,5 +1,6 @@
-"""PointsStore in memory with the adapter's conditions: versions must match, a ledger entry or
-redemption of the same cause must not exist, and the whole change applies under one lock."""
+"""PointsStore in memory with the adapter's conditions: versions must match, a ledger entry,
+redemption or marker of the same cause must not exist, and the whole change applies under one
+lock. `orders_of` reads like the adapter's index (paid orders by holder, newest first)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from omnihub.errors import AlreadyApplied, ConcurrentChange
 from omnihub.events.domain import DomainEvent
 from omnihub.points.daily import shard_of
-from omnihub.points.model import Account, LedgerEntry, Order, PointsChange, Redemption
+from omnihub.points.model import Account, LedgerEntry, Marker, Order, PointsChange, Redemption
 from omnihub.points.ports import DueKind
 
 
@@ -19,7 +20,8 @@ class FakePointsStore:
     accounts: dict[str, Account] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     entries: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
-    redemptions: dict[tuple[str, str], Redemption] = field(default_factory=dict)
+    redemptions: dict[str, Redemption] = field(default_factory=dict)
+    markers: dict[str, Marker] = field(default_factory=dict)
     published: dict[str, DomainEvent] = field(default_factory=dict)
     reads: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -34,9 +36,30 @@ class FakePointsStore:
             self.reads += 1
             return self.orders.get(order_id)
 
-    def redemption(self, member_id: str, redemption_id: str) -> Redemption | None:
+    def redemption(self, redemption_id: str) -> Redemption | None:
         with self._lock:
-            return self.redemptions.get((member_id, redemption_id))
+            return self.redemptions.get(redemption_id)
+
+    def marker(self, key: str) -> Marker | None:
+        with self._lock:
+            return self.markers.get(key)
+
+    def orders_of(
+        self, member_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[Order], str | None]:
+        with self._lock:
+            rows = sorted(
+                (
+                    (f"{o.paid_at}#{o.order_id}", o)
+                    for o in self.orders.values()
+                    if o.member_id == member_id and o.paid_at
+                ),
+                key=lambda row: row[0],
+                reverse=True,
+            )
+        page = [row for row in rows if after is None or row[0] < after][:limit]
+        cursor = page[-1][0] if len(page) == limit else None
+        return [o for _, o in page], cursor
 
     def commit(self, change: PointsChange) -> None:
         keys = [("a", a.member_id) for a, _ in change.accounts] + [
@@ -45,8 +68,10 @@ class FakePointsStore:
         if len(keys) != len(set(keys)):
             raise ValueError("a transaction may not touch one item twice")
         with self._lock:
-            if any((e.member_id, e.cause) in self.entries for e in change.entries) or any(
-                (r.member_id, r.redemption_id) in self.redemptions for r in change.redemptions
+            if (
+                any((e.member_id, e.cause) in self.entries for e in change.entries)
+                or any(r.redemption_id in self.redemptions for r in change.redemptions)
+                or any(m.key in self.markers for m in change.markers)
             ):
                 raise AlreadyApplied("applied before")
             for account, expected in change.accounts:
@@ -68,7 +93,9 @@ class FakePointsStore:
             for e in change.entries:
                 self.entries[(e.member_id, e.cause)] = e
             for r in change.redemptions:
-                self.redemptions[(r.member_id, r.redemption_id)] = r
+                self.redemptions[r.redemption_id] = r
+            for m in change.markers:
+                self.markers[m.key] = m
             for event in change.events:
                 self.published.setdefault(event.event_id, event)
 

@@ -1,16 +1,20 @@
-"""TicketStore in memory with the adapter's conditions (versions, one ticket per id)."""
+"""TicketStore in memory with the adapter's conditions (versions, one ticket per id; read from
+`members` when given: the member a ticket is put on still neither merged nor erased, the claim of
+the identity that brought it still naming that member or gone)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from omnihub.errors import ConcurrentChange
 from omnihub.events.domain import DomainEvent
+from omnihub.identity.chain import lineage_ref
 from omnihub.tickets.model import Ticket
 from omnihub.tickets.service import TicketChange, shard_of
+from tests.fakes.member_store import FakeMemberStore
 
 
 @dataclass
@@ -19,6 +23,10 @@ class FakeTicketStore:
     counters: dict[tuple[str, str, str], dict[str, int]] = field(default_factory=dict)
     published: dict[str, DomainEvent] = field(default_factory=dict)
     reads: int = 0
+    #: The members table the `live_member` condition reads (None: every member is live).
+    members: FakeMemberStore | None = None
+    #: Runs just before a change's conditions are checked (to let another writer in).
+    before_commit: Callable[[TicketChange], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, ticket_id: str) -> Ticket | None:
@@ -26,10 +34,20 @@ class FakeTicketStore:
         return self.tickets.get(ticket_id)
 
     def commit(self, change: TicketChange) -> None:
+        if self.before_commit:
+            self.before_commit(change)
         with self._lock:
             stored = self.tickets.get(change.ticket.ticket_id)
             if (stored.version if stored else 0) != change.expected_version:
                 raise ConcurrentChange("version moved")
+            if change.live_member and self.members is not None:
+                member = self.members.member_rows.get(change.live_member)
+                if member is not None and (member.merged_into or member.erased_at):
+                    raise ConcurrentChange("the member was merged or erased")
+                if change.lineage:
+                    holder = self.members.claim_rows.get(lineage_ref(change.lineage))
+                    if holder not in (None, change.live_member):
+                        raise ConcurrentChange("the identity that brought it moved")
             self.tickets[change.ticket.ticket_id] = change.ticket
             for delta in change.stats:
                 row = self.counters.setdefault((delta.day, delta.channel, delta.priority), {})

@@ -47,13 +47,13 @@ def test_a_record_that_keeps_failing_is_retried_then_dead_lettered_and_the_rest_
         def __init__(self, inner, bad_key):
             self._inner, self._bad_key = inner, bad_key
 
-        def claims(self, refs):
+        def claims(self, refs, **kwargs):
             if any(key == self._bad_key for _, key in refs):
                 raise ClientError(
                     {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}},
                     "BatchGetItem",
                 )
-            return self._inner.claims(refs)
+            return self._inner.claims(refs, **kwargs)
 
         def __getattr__(self, name):
             return getattr(self._inner, name)

@@ -171,3 +171,52 @@ def test_bad_queries_name_the_field(stack):
     assert payload["error"]["details"][0]["field"] == "query.type"
     status, _, payload = lookup(stack, "phone", "12345")
     assert (status, payload["error"]["details"][0]["field"]) == (422, "value")
+
+
+def identified(event_id, *identities, kind="member.identified"):
+    return {
+        "event_id": event_id,
+        "type": kind,
+        "occurred_at": "2026-11-11T10:00:00+08:00",
+        "member": {"identities": [{"type": t, "value": v} for t, v in identities]},
+    }
+
+
+def test_an_erasure_request_erases_only_the_person_its_phone_names(stack):
+    """Regression: D's phone plus the tablet C also uses erased C as well (SPEC 4.1)."""
+    for event in (
+        identified("c-1", ("phone", "13600000001"), ("device_id", "tablet-family")),
+        identified("d-1", ("phone", "13600000002"), ("wechat_unionid", "union-d")),
+        identified("e-1", ("wechat_unionid", "union-e")),
+    ):
+        assert stack.post_channel_event("app", event)[0] == 202
+    stack.drain()
+    c = lookup(stack, "phone", "13600000001")[2]["member_id"]
+    erase_d = identified(
+        "er-1",
+        ("phone", "13600000002"),
+        ("device_id", "tablet-family"),
+        kind="member.erasure_requested",
+    )
+    # and one that names two people by merge-capable identities: nobody is erased
+    erase_two = identified(
+        "er-2",
+        ("phone", "13600000001"),
+        ("wechat_unionid", "union-e"),
+        kind="member.erasure_requested",
+    )
+    for event in (erase_d, erase_two):
+        assert stack.post_channel_event("app", event)[0] == 202
+    stack.drain()
+    assert stack.dlq_messages("IdentityQueue") == []
+
+    assert lookup(stack, "phone", "13600000002")[0] == 404
+    assert lookup(stack, "wechat_unionid", "union-d")[0] == 404
+    assert lookup(stack, "phone", "13600000001")[2]["member_id"] == c
+    assert lookup(stack, "device_id", "tablet-family")[2]["member_id"] == c
+    e = lookup(stack, "wechat_unionid", "union-e")[2]["member_id"]
+    status, _, cases = stack.http("GET", "/v1/review-cases", headers=stack.auth("admin"))
+    assert status == 200
+    (case,) = cases["items"]
+    assert (case["reason"], set(case["member_ids"])) == ("erasure_ambiguous", {c, e})
+    assert case["causing_event_id"] == "app:er-2"

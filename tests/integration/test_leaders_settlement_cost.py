@@ -13,6 +13,13 @@ def test_one_run_for_10_active_leaders_and_100_orders_does_not_grow_with_history
     # floor(11,980 x 5%) + floor(4,000 x 5%) = 599 + 200 per order
     assert alone["earned_fen"] == among["earned_fen"] == 100 * 799
     assert alone["requests"] == among["requests"]
-    # 16 shard queries; per active leader: GetItem account and day, Query its earlier days and
-    # the day's entries, one transaction
-    assert alone["requests"] == {"Query": 16 + 2 * 10, "GetItem": 2 * 10, "TransactWriteItems": 10}
+    # per shard: PutItem its run-started marker, Query the active index; per active leader:
+    # GetItem account, UpdateItem closing the day (it answers the day), Query its earlier days
+    # and the day's entries, one transaction
+    assert alone["requests"] == {
+        "PutItem": 16,
+        "Query": 16 + 2 * 10,
+        "GetItem": 10,
+        "UpdateItem": 10,
+        "TransactWriteItems": 10,
+    }

@@ -4,6 +4,7 @@ import base64
 import copy
 import json
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -147,3 +148,61 @@ def test_the_handler_takes_the_event_api_gateway_sends(stack):
     response = stack.runtime.invoke("WebhookFunction", event)
     assert response["statusCode"] == 202
     assert json.loads(response["body"]) == {"event_id": "evt-apigw", "status": "accepted"}
+
+
+def test_an_order_whose_amount_is_not_its_lines_sum_is_422_and_nothing_is_written(stack):
+    """Regression: `amount_fen` was never checked against the lines' `paid_fen`."""
+    event = load_event("channel/order-paid.json")
+    event["data"]["amount_fen"] += 100
+    error = assert_contract_error(post(stack, json.dumps(event).encode()), 422, "invalid_input")
+    assert [d["field"] for d in error["details"]] == ["data.amount_fen"]
+    event["data"]["amount_fen"] -= 100
+    event["data"]["items"][1]["line_id"] = event["data"]["items"][0]["line_id"]
+    error = assert_contract_error(post(stack, json.dumps(event).encode()), 422, "invalid_input")
+    assert [d["field"] for d in error["details"]] == ["data.items.1.line_id"]
+    stack.drain()
+    assert stack.invocations.get("OutboxForwarderFunction", 0) == 0
+
+
+def test_placeholders_in_other_spellings_are_dropped_and_the_order_kept(stack):
+    """Regression: `+86 11111111111` made the webhook answer 422 and the order was lost; the
+    all-zero device id made one member of everybody who sent it."""
+    orders = []
+    for n, phone in enumerate(("+86 11111111111", "8611111111111", "0086-00000000000")):
+        event = load_event("channel/order-paid.json")
+        event["event_id"] = f"tm-op-ph-{n}"
+        event["data"]["order_id"] = f"SO-PH-{n}"
+        event["member"]["identities"] = [
+            {"type": "phone", "value": phone},
+            {"type": "device_id", "value": "00000000-0000-0000-0000-000000000000"},
+            {"type": "jd_pin", "value": f"buyer-{n}"},
+        ]
+        status, _, payload = post(stack, json.dumps(event).encode())
+        assert status == 202, payload
+        orders.append(event)
+    stack.drain()
+    assert stack.dlq_messages("IdentityQueue") == []
+    owners = set()
+    for n in range(3):
+        status, _, found = stack.http(
+            "GET",
+            "/v1/members/lookup",
+            query={"type": "jd_pin", "value": f"buyer-{n}"},
+            headers=stack.auth("agent"),
+        )
+        assert status == 200, found
+        owners.add(found["member_id"])
+    assert len(owners) == 3  # neither the phone nor the device joined them
+
+
+def test_an_event_from_more_than_ten_minutes_ahead_is_422_naming_occurred_at(stack):
+    """D40: refused, not clamped, so the channel learns its clock is wrong."""
+    ahead = (stack.now() + timedelta(minutes=11)).isoformat()
+    error = assert_contract_error(post(stack, body(occurred_at=ahead)), 422, "invalid_input")
+    assert [d["field"] for d in error["details"]] == ["occurred_at"]
+    near = (stack.now() + timedelta(minutes=5)).isoformat()
+    assert post(stack, body(event_id="evt-near", occurred_at=near))[0] == 202
+    error = assert_contract_error(
+        post(stack, body(occurred_at="0001-01-01T00:00:00+08:00")), 422, "invalid_input"
+    )
+    assert [d["field"] for d in error["details"]] == ["occurred_at"]

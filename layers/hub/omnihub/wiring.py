@@ -96,7 +96,10 @@ def ticket_store() -> DynamoTicketStore:
 
     s = settings()
     return DynamoTicketStore(
-        client("dynamodb"), need(s.tickets_table, "TICKETS_TABLE"), s.event_log_table
+        client("dynamodb"),
+        need(s.tickets_table, "TICKETS_TABLE"),
+        s.event_log_table,
+        s.members_table,
     )
 
 

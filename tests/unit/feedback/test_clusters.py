@@ -22,10 +22,14 @@ from omnihub.feedback.clusters import (
     THRESHOLD,
     WINDOW,
     cluster_keys,
-    cluster_topic,
+    cluster_topics,
+    count_reporters,
+    hold_tally,
     observations,
 )
-from omnihub.feedback.model import ClusterKey, Incoming
+from omnihub.feedback.knowledge import default_knowledge_base
+from omnihub.feedback.model import ClusterKey, Counted, Incoming, Tally
+from omnihub.feedback.routing import route
 from omnihub.feedback.service import receive
 from tests.fakes.feedback_store import FakeFeedbackStore
 
@@ -33,6 +37,7 @@ START = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
 DAMP = "小包装米易受潮"
 RANCID = "花生油有哈喇味，怀疑变质了"
 MOULDY = "米里有霉味，吃了拉肚子"
+LEAK = "瓶盖漏油，箱子都湿了"
 
 
 class Day:
@@ -43,7 +48,15 @@ class Day:
         self.clock = VirtualClock(START)
         self.n = 0
 
-    def post(self, text: str, *, at: timedelta | None = None, **fields: object):
+    def post(
+        self,
+        text: str,
+        *,
+        at: timedelta | None = None,
+        member: str | None = None,
+        **fields: object,
+    ):
+        """Each post from a new member unless `member` names one."""
         if at is not None:
             self.clock.set(START + at)
         self.n += 1
@@ -58,56 +71,101 @@ class Day:
             received_at=now,
             **fields,  # type: ignore[arg-type]
         )
-        return receive(self.store, feedback, lambda: f"mbr_{self.n}", self.clock)
+        who = member or f"mbr_{self.n}"
+        return receive(self.store, feedback, lambda: who, self.clock)
 
     def of(self, kind: str) -> list:
         return self.store.events_of(kind)
 
 
-def test_a_report_counts_under_the_thing_that_went_wrong() -> None:
-    assert classify(DAMP).topics == ["packaging", "storage"]
-    assert cluster_topic(classify(DAMP)) == "storage"
-    assert cluster_topic(classify("瓶盖漏油，箱子都湿了")) == "leakage"
-    assert cluster_topic(classify("快递太慢了，一个星期才到")) == "logistics"
+def topics_of(text: str, rating: int | None = None) -> tuple[str, ...]:
+    """What a report counts under, after routing (as `receive` computes it)."""
+    c = classify(text)
+    feedback = Incoming("tmall", "FB-0", text, "review", "tmall:e", START, START, rating=rating)
+    return cluster_topics(c, route(c, feedback, default_knowledge_base()).outcome)
+
+
+def test_a_report_counts_under_each_of_its_topics_and_a_leak_also_as_packaging() -> None:
+    """SPEC 4.3 (D24 amended): one topic per report hid same-topic clusters."""
+    assert topics_of(DAMP) == ("packaging", "storage")
+    assert topics_of("漏油了") == ("packaging", "leakage")
+    assert topics_of(LEAK) == ("packaging", "leakage")
+    assert topics_of("快递太慢了，一个星期才到") == ("logistics",)
+
+
+def test_three_packaging_complaints_two_also_about_leaks_raise_a_packaging_cluster() -> None:
+    """Regression (issue 12, item 11): each report counted under one topic only, so two
+    leak reports and one torn pack on one SKU within 3 hours raised nothing."""
+    day = Day()
+    day.post("包装破了", sku="OIL-PN-5L", at=timedelta(0))
+    day.post("漏油了", sku="OIL-PN-5L", at=timedelta(hours=1))
+    third = day.post("油桶漏油了，箱子里全是油", sku="OIL-PN-5L", at=timedelta(hours=3))
+    (episode,) = third.detection.episodes
+    assert (episode.key, episode.count) == (ClusterKey("sku", "OIL-PN-5L", "packaging"), 3)
+    (event,) = day.of("cluster.detected")
+    assert (event.data["topic"], event.data["count"]) == ("packaging", 3)
+    # leakage has two reports so far; a third leak raises the leakage cluster, not packaging again
+    fourth = day.post(LEAK, sku="OIL-PN-5L", at=timedelta(hours=4))
+    assert [e.key.topic for e in fourth.detection.episodes] == ["leakage"]
 
 
 def test_praise_questions_and_suggestions_are_not_counted() -> None:
-    assert cluster_topic(classify("米很香，孩子爱吃，下次还买")) is None
-    assert cluster_topic(classify("高油酸花生油的烟点是多少？")) is None
-    assert cluster_topic(classify("希望出个两斤装的小包装大米")) is None
+    assert topics_of("米很香，孩子爱吃，下次还买") == ()
+    assert topics_of("高油酸花生油的烟点是多少？") == ()
+    assert topics_of("希望出个两斤装的小包装大米") == ()
+
+
+def test_a_complaint_routing_reads_as_a_question_is_not_counted() -> None:
+    """The classifier reads "我的积分能换什么东西" as a price complaint; it is a question."""
+    assert classify("我的积分能换什么东西").intent == "complaint"
+    assert topics_of("我的积分能换什么东西") == ()
+
+
+def test_stars_alone_name_no_problem_to_count() -> None:
+    """One star on "米很香" makes a P2 ticket (D27) but no taste cluster: the words praise."""
+    assert topics_of("米很香，孩子爱吃，下次还买", rating=1) == ()
+    assert topics_of("漏油了", rating=1) == ("packaging", "leakage")
 
 
 def test_a_report_counts_on_its_sku_and_on_its_batch() -> None:
     feedback = Incoming(
         "tmall", "FB-1", RANCID, "review", "tmall:e", START, START, sku="S", batch_no="B"
     )
-    keys = cluster_keys(feedback, classify(RANCID))
+    keys = cluster_keys(feedback, classify(RANCID), "food_safety")
     assert keys == [
         ClusterKey("sku", "S", "taste_quality"),
         ClusterKey("batch", "B", "taste_quality"),
     ]
-    counted = {o.key for o in observations(feedback, classify(RANCID))}
-    assert ClusterKey("batch", "B", FOOD_SAFETY) in counted
+    counted = observations(feedback, classify(RANCID), "food_safety", "mbr_1")
+    assert [(o.tally, o.topics) for o in counted] == [
+        (Tally("sku", "S"), ("taste_quality",)),
+        (Tally("batch", "B"), ("taste_quality",)),
+        (hold_tally("B"), (FOOD_SAFETY,)),
+    ]
+    assert {o.reporter for o in counted} == {"mbr:mbr_1"}
 
 
-def test_three_reports_on_one_sku_within_seven_days_raise_one_cluster() -> None:
+def test_three_reports_on_one_sku_within_seven_days_raise_one_cluster_per_topic() -> None:
     day = Day()
     day.post(DAMP, sku="RICE-MINI-1KG", at=timedelta(0))
     day.post(DAMP, sku="RICE-MINI-1KG", at=timedelta(days=2))
     assert day.of("cluster.detected") == []
     third = day.post(DAMP, sku="RICE-MINI-1KG", at=timedelta(days=6, hours=23))
-    (episode,) = third.detection.episodes
-    assert (episode.key, episode.count) == (ClusterKey("sku", "RICE-MINI-1KG", "storage"), 3)
-    assert episode.feedback_refs == ("tmall:FB-1", "tmall:FB-2", "tmall:FB-3")
-    (event,) = day.of("cluster.detected")
-    assert event.data["topic"] == "storage"
-    assert event.data["sku"] == "RICE-MINI-1KG"
-    assert event.data["count"] == 3
-    assert event.member_id is None
+    assert [(e.key, e.count) for e in third.detection.episodes] == [
+        (ClusterKey("sku", "RICE-MINI-1KG", "packaging"), 3),
+        (ClusterKey("sku", "RICE-MINI-1KG", "storage"), 3),
+    ]
+    refs = ("tmall:FB-1", "tmall:FB-2", "tmall:FB-3")
+    assert {e.feedback_refs for e in third.detection.episodes} == {refs}
+    events = day.of("cluster.detected")
+    assert sorted(e.data["topic"] for e in events) == ["packaging", "storage"]
+    assert {(e.data["sku"], e.data["count"], e.member_id) for e in events} == {
+        ("RICE-MINI-1KG", 3, None)
+    }
 
     fourth = day.post(DAMP, sku="RICE-MINI-1KG", at=timedelta(days=7))
     assert fourth.detection.episodes == ()
-    assert len(day.of("cluster.detected")) == 1
+    assert len(day.of("cluster.detected")) == 2
 
 
 def test_reports_spread_over_more_than_seven_days_are_no_cluster() -> None:
@@ -132,20 +190,23 @@ def test_a_new_episode_only_after_the_previous_one_has_passed() -> None:
         day.post(DAMP, sku="S", at=timedelta(hours=hours))
     for days in (3, 5, 6):
         day.post(DAMP, sku="S", at=timedelta(days=days))
-    assert len(day.of("cluster.detected")) == 1  # the first episode is open until day 7
+    assert len(day.of("cluster.detected")) == 2  # packaging, storage: open until day 7
     day.post(DAMP, sku="S", at=timedelta(days=7, hours=3))
     second = day.of("cluster.detected")
-    assert len(second) == 2
+    assert len(second) == 4
     ids = {e.data["cluster_id"] for e in second}
-    assert len(ids) == 2
+    assert len(ids) == 4
 
 
 def test_the_same_batch_on_different_skus_is_a_batch_cluster() -> None:
     day = Day()
     for sku in ("OIL-1L", "OIL-5L", "OIL-1L8"):
-        day.post("瓶盖漏油，箱子都湿了", sku=sku, batch_no="B7")
-    (event,) = day.of("cluster.detected")
-    assert (event.data["scope"], event.data["key"], event.data["batch_no"]) == ("batch", "B7", "B7")
+        day.post(LEAK, sku=sku, batch_no="B7")
+    found = sorted(
+        (e.data["scope"], e.data["key"], e.data["batch_no"], e.data["topic"])
+        for e in day.of("cluster.detected")
+    )
+    assert found == [("batch", "B7", "B7", "leakage"), ("batch", "B7", "B7", "packaging")]
 
 
 def test_two_food_safety_reports_on_one_batch_request_one_hold() -> None:
@@ -165,7 +226,7 @@ def test_two_food_safety_reports_on_one_batch_request_one_hold() -> None:
 def test_complaints_that_are_no_food_safety_matter_never_hold_a_batch() -> None:
     day = Day()
     for _ in range(3):
-        day.post("瓶盖漏油，箱子都湿了", batch_no="B1")
+        day.post(LEAK, batch_no="B1")
     day.post(RANCID)  # no batch: nothing to hold
     day.post(RANCID)
     assert day.of("batch.hold_requested") == []
@@ -190,19 +251,19 @@ def test_a_crash_between_the_record_and_the_detection_is_finished_by_the_redeliv
         day.post(DAMP, sku="S")
     third = Incoming("tmall", "FB-3", DAMP, "review", "tmall:ev-3", START, START, sku="S")
     store = day.store
-    real_open = store.open_episode
+    real_open = store.open_episodes
 
-    def dies(*_: object) -> bool:
+    def dies(*_: object) -> tuple:
         raise TimeoutError("the function timed out after its commit")
 
-    store.open_episode = dies  # type: ignore[method-assign]
+    store.open_episodes = dies  # type: ignore[method-assign]
     with pytest.raises(TimeoutError):
         receive(store, third, lambda: "mbr_3", day.clock)
     assert store.events_of("cluster.detected") == []
-    store.open_episode = real_open  # type: ignore[method-assign]
+    store.open_episodes = real_open  # type: ignore[method-assign]
     redelivered = receive(store, third, lambda: "mbr_3", day.clock)
     assert not redelivered.recorded
-    assert len(store.events_of("cluster.detected")) == 1
+    assert len(store.events_of("cluster.detected")) == 2  # packaging and storage
 
 
 def test_reports_racing_to_the_threshold_raise_exactly_one_cluster() -> None:
@@ -228,7 +289,72 @@ def test_reports_racing_to_the_threshold_raise_exactly_one_cluster() -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert len(store.events_of("cluster.detected")) == 1
+    assert sorted(e.data["topic"] for e in store.events_of("cluster.detected")) == [
+        "packaging",
+        "storage",
+    ]
+
+
+# --- reporters, not reports ----------------------------------------------------------------------
+
+
+def test_one_customer_reporting_through_two_channels_requests_no_hold() -> None:
+    """Decision (docs/decisions.md): a hold needs two reporters. The same rancid oil reported
+    on tmall and again on the mini program by one member is one report of it."""
+    day = Day()
+    day.post(RANCID, sku="OIL", batch_no="B1", member="mbr_a", channel="tmall")
+    again = day.post(
+        RANCID,
+        sku="OIL",
+        batch_no="B1",
+        member="mbr_a",
+        channel="miniprogram",
+        at=timedelta(hours=1),
+    )
+    assert again.detection.hold is None
+    assert day.of("batch.hold_requested") == []
+    assert len(day.of("alert.food_safety")) == 2  # each report still reaches a person
+    other = day.post(MOULDY, sku="OIL", batch_no="B1", member="mbr_b", at=timedelta(days=3))
+    assert other.detection.hold is not None
+    (event,) = day.of("batch.hold_requested")
+    assert event.data["reports"] == 2
+    assert event.data["feedback_refs"] == ["tmall:FB-1", "miniprogram:FB-2", "tmall:FB-3"]
+
+
+def test_one_customer_reporting_three_times_is_no_cluster() -> None:
+    day = Day()
+    for channel in ("tmall", "jd", "miniprogram"):
+        day.post(LEAK, sku="S", member="mbr_a", channel=channel)
+    assert day.of("cluster.detected") == []
+    third = day.post(LEAK, sku="S", member="mbr_b")
+    assert third.detection.episodes == ()
+    fourth = day.post(LEAK, sku="S", member="mbr_c")
+    assert {e.key.topic for e in fourth.detection.episodes} == {"leakage", "packaging"}
+    assert {e.count for e in fourth.detection.episodes} == {3}  # reporters; five refs
+    assert {len(e.feedback_refs) for e in fourth.detection.episodes} == {5}
+
+
+def test_reports_without_a_member_each_count_on_their_own() -> None:
+    store = FakeFeedbackStore()
+    clock = VirtualClock(START)
+    for n in range(3):
+        feedback = Incoming("jd", f"A-{n}", LEAK, "review", f"jd:a-{n}", START, START, sku="S")
+        receive(store, feedback, lambda: None, clock)
+    assert len(store.events_of("cluster.detected")) == 2
+
+
+def test_the_counting_rule_counts_reporters_and_keeps_the_oldest_refs() -> None:
+    rows = [
+        ("2026-11-11T03:00:00.000Z#c", "c", ["packaging"], "mbr:1"),
+        ("2026-11-11T01:00:00.000Z#a", "a", ["packaging", "leakage"], "mbr:1"),
+        ("2026-11-11T02:00:00.000Z#b", "b", ["leakage"], "ref:b"),
+    ]
+    counted = count_reporters(iter(rows), ["packaging", "leakage", "storage"], limit=1)
+    assert counted == {
+        "packaging": Counted(1, ("a",)),
+        "leakage": Counted(2, ("a",)),
+        "storage": Counted(0, ()),
+    }
 
 
 # --- the adapter's key design ------------------------------------------------------------------
@@ -243,10 +369,12 @@ def test_observations_of_one_busy_sku_spread_evenly_over_the_shards() -> None:
 
 def test_an_observation_row_is_keyed_by_shard_and_time_and_expires_after_the_window() -> None:
     feedback = Incoming("tmall", "FB-1", DAMP, "review", "tmall:e", START, START, sku="S")
-    (observation,) = observations(feedback, classify(DAMP))
+    (observation,) = observations(feedback, classify(DAMP), "complaint", "mbr_1")
     row = observation_row(observation)
-    assert row["pk"] == observation_pk(ClusterKey("sku", "S", "storage"), shard_of("tmall:FB-1"))
-    assert row["pk"].startswith("CL#sku#S#storage#")
+    assert row["pk"] == observation_pk(Tally("sku", "S"), shard_of("tmall:FB-1"))
+    assert row["pk"] == f"CL#sku#S#{shard_of('tmall:FB-1')}"
     assert row["sk"] == "2026-11-11T02:00:00.000Z#tmall:FB-1"
+    assert (row["topics"], row["reporter"]) == (["packaging", "storage"], "mbr:mbr_1")
     assert row["expires_at"] > int((START + WINDOW).timestamp())
+    assert observation_pk(hold_tally("B1"), 3) == "FS#B1#3"
     assert THRESHOLD == 3

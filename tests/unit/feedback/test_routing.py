@@ -12,9 +12,10 @@ from omnihub.feedback.classifier import classify
 from omnihub.feedback.knowledge import default_knowledge_base
 from omnihub.feedback.model import Incoming
 from omnihub.feedback.routing import ACKNOWLEDGEMENTS, route, routing_events
-from omnihub.feedback.service import follow_merge, forget, receive
+from omnihub.feedback.service import follow_member, forget, receive
 from omnihub.identity.chain import live_root
 from omnihub.identity.model import Member
+from omnihub.identity.resolver import Resolution
 from tests.fakes.feedback_store import FakeFeedbackStore
 from tests.fakes.member_store import FakeMemberStore
 
@@ -252,8 +253,8 @@ def test_feedback_follows_a_merge_to_the_end_of_the_chain() -> None:
     store = FakeFeedbackStore()
     receive(store, incoming(LEAKING), lambda: "mbr_a", VirtualClock(NOW))
     assert live_root(members, "mbr_b") == ("mbr_c", False)
-    assert follow_merge(store, members, "mbr_a", "mbr_b") == 1
-    assert follow_merge(store, members, "mbr_a", "mbr_b") == 0
+    assert follow_member(store, members, "mbr_a") == 1
+    assert follow_member(store, members, "mbr_a") == 0
     assert [f["feedback_id"] for f in store.recent_feedback("mbr_c", 10)] == ["FB-1"]
     assert store.recent_feedback("mbr_a", 10) == []
 
@@ -264,9 +265,10 @@ def test_feedback_merged_into_an_erased_member_loses_its_text() -> None:
         Member("mbr_b", "2026-01-01T00:00:00.000Z", erased_at="2026-11-10T00:00:00.000Z"),
     )
     store = FakeFeedbackStore()
-    receive(store, incoming(LEAKING), lambda: "mbr_a", VirtualClock(NOW))
-    follow_merge(store, members, "mbr_a", "mbr_b")
+    receive(store, incoming(LEAKING), lambda: Resolution("mbr_a", via=PHONE), VirtualClock(NOW))
+    follow_member(store, members, "mbr_a")
     assert store.text_of("tmall:FB-1") is None
+    assert store.records["tmall:FB-1"].via is None  # no lineage left on an erased member
 
 
 def test_erasure_drops_the_texts_and_keeps_the_readings() -> None:
@@ -280,3 +282,66 @@ def test_erasure_drops_the_texts_and_keeps_the_readings() -> None:
     assert store.text_of("tmall:FB-2") is None
     assert store.text_of("tmall:FB-3") == RANCID
     assert len(store.recent_feedback("mbr_1", 10)) == 2
+
+
+# --- the lineage that brought it: un-merges and erasure -----------------------------------------
+
+PHONE = "phone|k-phone"
+UNIONID = "wechat_unionid|k-union"
+
+
+def test_the_record_and_its_ticket_request_keep_the_lineage_that_brought_the_feedback() -> None:
+    store = FakeFeedbackStore()
+    receive(store, incoming(LEAKING), lambda: Resolution("mbr_1", via=UNIONID), VirtualClock(NOW))
+    assert store.records["tmall:FB-1"].via == UNIONID
+    (request,) = store.events_of("ticket.requested")
+    assert (request.data["member_id"], request.data["via"]) == ("mbr_1", UNIONID)
+
+
+def _split() -> FakeMemberStore:
+    """R absorbed B (whose identity was the unionid), then an admin split it out into N."""
+    return FakeMemberStore(
+        member_rows={
+            "mbr_r": Member("mbr_r", "2026-01-01T00:00:00.000Z"),
+            "mbr_b": Member("mbr_b", "2026-01-02T00:00:00.000Z", merged_into="mbr_r"),
+            "mbr_n": Member("mbr_n", "2026-11-11T00:00:00.000Z", split_from="mbr_r"),
+        },
+        claim_rows={("phone", "k-phone"): "mbr_r", ("wechat_unionid", "k-union"): "mbr_n"},
+    )
+
+
+def test_an_unmerge_takes_the_feedback_its_identity_brought_and_leaves_the_rest() -> None:
+    store = FakeFeedbackStore()
+    clock = VirtualClock(NOW)
+    receive(store, incoming(LEAKING, 1), lambda: Resolution("mbr_r", via=PHONE), clock)
+    receive(store, incoming(SMOKE_POINT, 2), lambda: Resolution("mbr_r", via=UNIONID), clock)
+    receive(store, incoming(RANCID, 3), lambda: "mbr_r", clock)  # no lineage: stays
+    members = _split()
+    assert follow_member(store, members, "mbr_r") == 1
+    assert [f["feedback_id"] for f in store.recent_feedback("mbr_n", 10)] == ["FB-2"]
+    assert sorted(f["feedback_id"] for f in store.recent_feedback("mbr_r", 10)) == [
+        "FB-1",
+        "FB-3",
+    ]
+    assert follow_member(store, members, "mbr_r") == 0
+
+
+def test_a_merge_handled_after_the_unmerge_does_not_drag_the_feedback_back() -> None:
+    store = FakeFeedbackStore()
+    receive(
+        store, incoming(SMOKE_POINT), lambda: Resolution("mbr_b", via=UNIONID), VirtualClock(NOW)
+    )
+    members = _split()
+    assert follow_member(store, members, "mbr_r") == 0  # the un-merge first: nothing on R yet
+    assert follow_member(store, members, "mbr_b") == 1  # R<-B, late
+    assert store.records["tmall:FB-1"].member_id == "mbr_n"
+
+
+def test_erasure_clears_the_lineage_of_the_members_feedback() -> None:
+    store = FakeFeedbackStore()
+    clock = VirtualClock(NOW)
+    receive(store, incoming(LEAKING, 1), lambda: Resolution("mbr_1", via=PHONE), clock)
+    receive(store, incoming(RANCID, 2), lambda: Resolution("mbr_2", via=UNIONID), clock)
+    forget(store, "mbr_1", clock)
+    assert store.records["tmall:FB-1"].via is None
+    assert store.records["tmall:FB-2"].via == UNIONID

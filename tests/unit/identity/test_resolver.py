@@ -10,6 +10,7 @@ from omnihub.clock import VirtualClock
 from omnihub.errors import Conflict, Gone, NotFound
 from omnihub.events.envelope import ProtectedField
 from omnihub.identity.admin import current, erase, erase_by_identities, lookup, unmerge
+from omnihub.identity.chain import lineage
 from omnihub.identity.resolver import ResolveRequest, resolve
 from tests.fakes.identities import VAULT, ident, phone
 from tests.fakes.member_store import FakeMemberStore
@@ -107,13 +108,65 @@ def test_attach_only_identities_never_merge_members(store, clock):
     assert set(store.roots()) == {a.member_id, b.member_id}
 
 
-def test_an_attach_only_identity_finds_its_member_when_nothing_else_does(store, clock):
+def test_an_attach_only_identity_finds_its_member_for_other_attach_only_ones(store, clock):
+    a = run(store, clock, request("e1", ident("tmall_ouid", "shop1:u-9")))
+    result = run(
+        store, clock, request("e2", ident("tmall_ouid", "shop1:u-9"), ident("jd_pin", "pin-9"))
+    )
+    assert result.member_id == a.member_id
+    assert result.attached == ("jd_pin",)
+
+
+def test_a_new_phone_never_joins_a_member_through_an_attach_only_identity(store, clock):
+    """Regression (SPEC 3.2): a new phone joined whoever held a known device or openid."""
     a = run(store, clock, request("e1", ident("tmall_ouid", "shop1:u-9")))
     result = run(
         store, clock, request("e2", ident("tmall_ouid", "shop1:u-9"), phone("13800000003"))
     )
-    assert result.member_id == a.member_id
+    assert result.created
+    assert result.member_id != a.member_id
     assert result.attached == ("phone",)
+    assert result.via == lineage(("phone", phone("13800000003").key))
+    assert lookup(store, ("tmall_ouid", ident("tmall_ouid", "shop1:u-9").key)) == a.member_id
+
+
+def test_a_shared_device_neither_glues_nor_moves_two_people(store, clock):
+    """Regression: C's family tablet brought D's new phone (and D's openid) onto C."""
+    tablet = ident("device_id", "ipad-family")
+    c = run(store, clock, request("e1", phone("13800000001"), tablet, channel="app"))
+    d = run(
+        store,
+        clock,
+        request(
+            "e2", phone("13800000002"), tablet, ident("wechat_openid", "wx1:o-d"), channel="app"
+        ),
+    )
+    assert d.created
+    assert d.member_id != c.member_id
+    assert set(d.attached) == {"phone", "wechat_openid"}
+    assert lookup(store, ("device_id", tablet.key)) == c.member_id  # the device stays
+    assert {i.type for i in store.roots()[d.member_id].identities} == {"phone", "wechat_openid"}
+    # later events of either person find their own member, whatever the tablet says
+    again = run(store, clock, request("e3", phone("13800000002"), tablet, channel="app"))
+    assert (again.member_id, again.merged, again.attached) == (d.member_id, (), ())
+    assert len(store.roots()) == 2
+
+
+def test_attach_only_identities_that_find_two_members_attach_nothing_new(store, clock):
+    """Regression: with no merge-capable identity, a new attach-only one (and the profile)
+    joined the earliest of two attach-only holders: a guess. Now nothing new is attached."""
+    a = run(store, clock, request("e1", phone("13800000001"), ident("device_id", "dev-a")))
+    b = run(store, clock, request("e2", phone("13800000002"), ident("jd_pin", "pin-b")))
+    commits = store.commits
+    name = {"name": ProtectedField(masked="王*", sealed=VAULT.seal("王五", "profile.name"))}
+    weak = (ident("jd_pin", "pin-b"), ident("device_id", "dev-a"), ident("jd_pin", "pin-z"))
+    result = run(store, clock, request("e3", *weak, profile=name))
+    assert result.member_id == a.member_id  # the earliest, so replays land the same way
+    assert (result.created, result.merged, result.attached) == (False, (), ())
+    assert result.via == lineage(("device_id", ident("device_id", "dev-a").key))
+    assert store.claims([("jd_pin", ident("jd_pin", "pin-z").key)]) == {}
+    assert store.commits == commits  # nor anyone's profile
+    assert set(store.roots()) == {a.member_id, b.member_id}
 
 
 def test_placeholders_match_nobody(store, clock):
@@ -246,9 +299,8 @@ def test_unmerge_refuses_to_leave_a_member_empty(store, clock):
 
 def test_erasure_frees_identities_and_cannot_be_undone(store, clock):
     a = run(store, clock, request("e1", phone("13800000001"), ident("jd_pin", "p")))
-    assert erase_by_identities(store, [("phone", phone("13800000001").key)], "jd:x", clock) == [
-        a.member_id
-    ]
+    erasure = erase_by_identities(store, [("phone", phone("13800000001").key)], "jd:x", clock)
+    assert (erasure.erased, erasure.review_case) == (a.member_id, None)
     erased = store.member_rows[a.member_id]
     assert erased.identities == ()
     assert erased.profile == {}
@@ -262,3 +314,67 @@ def test_erasure_frees_identities_and_cannot_be_undone(store, clock):
     back = run(store, clock, request("e2", phone("13800000001")))
     assert back.created
     assert back.member_id != a.member_id
+
+
+def refs(*identities):
+    return [(i.type, i.key) for i in identities]
+
+
+def test_an_erasure_request_erases_only_the_member_its_phone_names(store, clock):
+    """Regression: D's phone plus a device C also uses erased C as well as D."""
+    tablet = ident("device_id", "ipad-family")
+    c = run(store, clock, request("e1", phone("13800000001"), tablet, channel="app"))
+    d = run(store, clock, request("e2", phone("13800000002"), channel="app"))
+    erasure = erase_by_identities(store, refs(phone("13800000002"), tablet), "app:er-1", clock)
+    assert (erasure.erased, erasure.review_case) == (d.member_id, None)
+    assert store.member_rows[d.member_id].erased_at
+    assert set(store.roots()) == {c.member_id}
+    assert lookup(store, ("device_id", tablet.key)) == c.member_id
+    assert [e.member_id for e in store.events_of("member.erased")] == [d.member_id]
+
+
+def test_an_erasure_request_naming_two_members_erases_nobody_and_opens_a_case(store, clock):
+    c = run(store, clock, request("e1", phone("13800000001")))
+    d = run(store, clock, request("e2", ident("wechat_unionid", "u-d")))
+    asked = refs(phone("13800000001"), ident("wechat_unionid", "u-d"))
+    erasure = erase_by_identities(store, asked, "app:er-2", clock)
+    assert erasure.erased is None
+    case = store.cases[erasure.review_case]
+    assert case.reason == "erasure_ambiguous"
+    assert set(case.member_ids) == {c.member_id, d.member_id}
+    assert case.identity_types == ("phone", "wechat_unionid")
+    assert case.causing_event_id == "app:er-2"
+    assert set(store.roots()) == {c.member_id, d.member_id}
+    assert store.events_of("member.erased") == []
+    erase_by_identities(store, asked, "app:er-2", clock)  # a redelivery
+    assert len(store.cases) == 1
+
+
+def test_attach_only_identities_alone_never_choose_whom_to_erase(store, clock):
+    """D41: nothing is erased; a case asks an admin to confirm who made the request."""
+    tablet = ident("device_id", "ipad-family")
+    c = run(store, clock, request("e1", phone("13800000001"), tablet))
+    asked = refs(phone("13800000009"), tablet)  # a phone nobody holds, C's tablet
+    erasure = erase_by_identities(store, asked, "app:er-3", clock)
+    assert erasure.erased is None
+    case = store.cases[erasure.review_case]
+    assert (case.reason, case.member_ids) == ("erasure_unconfirmed", (c.member_id,))
+    assert set(store.roots()) == {c.member_id}
+
+
+def test_an_erasure_request_naming_nobody_known_erases_nothing_and_opens_nothing(store, clock):
+    run(store, clock, request("e1", phone("13800000001")))
+    erasure = erase_by_identities(store, refs(phone("13800000009")), "app:er-4", clock)
+    assert (erasure.erased, erasure.review_case) == (None, None)
+    assert store.cases == {}
+    assert erase_by_identities(store, [], "app:er-5", clock).erased is None
+
+
+def test_an_erasure_request_follows_the_member_its_identities_merged_into(store, clock):
+    a = run(store, clock, request("e1", phone("13800000001")))
+    run(store, clock, request("e2", ident("wechat_unionid", "u-1")))
+    run(store, clock, request("e3", phone("13800000001"), ident("wechat_unionid", "u-1")))
+    asked = refs(phone("13800000001"), ident("wechat_unionid", "u-1"))
+    erasure = erase_by_identities(store, asked, "app:er-6", clock)
+    assert erasure.erased == a.member_id
+    assert store.roots() == {}

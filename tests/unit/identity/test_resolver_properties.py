@@ -1,5 +1,6 @@
 """Property: whatever the order, duplication and interleaving of identity events, the members
-found are the connected components of the merge-capable identities (within the limits)."""
+found are the connected components of the merge-capable identities (within the limits); a
+device two people share joins nobody to anybody (SPEC 3.2)."""
 
 import itertools
 from datetime import UTC, datetime
@@ -23,13 +24,20 @@ from tests.fakes.member_store import FakeMemberStore
 T0 = datetime(2026, 11, 11, tzinfo=UTC)
 
 # Each person's identities stay within the per-type limits, so no merge is ever refused.
+# People 0 and 1 share the family tablet (an attach-only identity).
+SHARED_DEVICE = ("device_id", "tablet-family")
 PEOPLE = [
     [("phone", f"1380000{p}00{n}") for n in range(2)]
     + [("wechat_unionid", f"union-{p}"), ("tmall_omid", f"omid-{p}")]
     + [("store_card", f"card-{p}-{n}") for n in range(3)]
+    + ([SHARED_DEVICE] if p < 2 else [])
     for p in range(4)
 ]
 PROTECTED = {pair: ident(*pair) for person in PEOPLE for pair in person}
+
+
+def merges(pair):
+    return rule(pair[0]).merges
 
 
 @st.composite
@@ -57,9 +65,10 @@ def components(events):
         return x
 
     for _, ids in events:
-        for pair in ids:
+        strong = [pair for pair in ids if merges(pair)]  # attach-only identities join nobody
+        for pair in strong:
             find(pair)
-        for a, b in itertools.pairwise(ids):
+        for a, b in itertools.pairwise(strong):
             parent[find(a)] = find(b)
     groups = {}
     for pair in parent:
@@ -115,11 +124,15 @@ def test_members_are_the_connected_components(stream):
     by_member = {}
     for pair, protected in PROTECTED.items():
         owner = store.claim_rows.get((protected.type, protected.key))
-        if owner is not None:
+        if owner is not None and merges(pair):
             by_member.setdefault(owner, set()).add(pair)
     assert {frozenset(g) for g in by_member.values()} == components(events)
     for member in store.roots().values():
         for identity_type in {i.type for i in member.identities}:
             assert member.count(identity_type) <= rule(identity_type).limit
-    assert set(by_member) == set(store.roots())
+    device = PROTECTED[SHARED_DEVICE]
+    holder = store.claim_rows.get((device.type, device.key))
+    assert (holder is not None) == any(SHARED_DEVICE in ids for _, ids in events)
+    # the only member without a merge-capable identity: one the tablet alone created
+    assert set(store.roots()) - set(by_member) <= {holder}
     assert len(store.events_of("member.created")) == len(store.member_rows)

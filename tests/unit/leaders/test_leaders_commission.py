@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from omnihub.errors import InvalidInput
 from omnihub.leaders.days import add_days
 from omnihub.leaders.model import Statement
 from omnihub.leaders.reconcile import reconcile_leader
@@ -176,7 +175,9 @@ def test_a_rerun_pays_nothing_and_an_earlier_open_day_is_settled_first(hub):
     assert hub.reconciles("ldr-a")
 
 
-def test_a_settlement_racing_a_void_reads_again():
+def test_a_refund_racing_the_run_is_a_reversal_once_the_run_closed_the_day():
+    """The run closes the day before it reads it: a refund that lands between the run's reads
+    and its write cannot void the entry any more; it is the next statement's reversal."""
     hub = Hub()
     hub.register("ldr-a", "mbr_leader_a")
     hub.pay("o1", "mbr_1", ("L1", "rice", 10_000), leader="ldr-a")
@@ -193,8 +194,38 @@ def test_a_settlement_racing_a_void_reads_again():
     hub.settle()
     assert raced
     (statement,) = hub.statements("ldr-a")
-    assert (statement.earned_fen, statement.reversed_fen) == (0, 0)
-    assert hub.balance("ldr-a") == (0, 0)
+    assert (statement.earned_fen, statement.reversed_fen) == (500, 0)
+    assert hub.balance("ldr-a") == (0, 0)  # taken back at once
+    hub.store.before_commit = None
+    hub.next_run()
+    assert row(hub.statements("ldr-a")[-1])[2:] == (0, 500, 0, 0)
+    assert hub.reconciles("ldr-a")
+
+
+def test_a_refund_planned_before_the_run_closed_the_day_plans_again():
+    """A void planned while the day was open and committed after the run closed it fails its
+    condition (the day's version) and becomes a reversal: the entry is paid once, in full."""
+    hub = Hub()
+    hub.register("ldr-a", "mbr_leader_a")
+    hub.pay("o1", "mbr_1", ("L1", "rice", 10_000), leader="ldr-a")
+    hub.complete("o1")
+    hub.at_day(add_days(DAY0, 1), hour=2)
+    ran = []
+
+    def run_first(change):
+        if change.entries and not ran:
+            ran.append(True)
+            hub.store.before_commit = None
+            hub.settle()
+
+    hub.store.before_commit = run_first
+    assert hub.refund("o1", "r1", L1=4_000).fen == -200
+    assert ran
+    (statement,) = hub.statements("ldr-a")
+    assert statement.earned_fen == 500
+    assert hub.balance("ldr-a") == (300, 0)
+    hub.next_run()
+    assert hub.statements("ldr-a")[-1].reversed_fen == 200
     assert hub.reconciles("ldr-a")
 
 
@@ -256,14 +287,62 @@ def test_the_scheme_refuses_floats_and_takes_overrides_per_tier():
     assert scheme.payout_cap_fen == 5_000
 
 
-def test_a_refund_of_a_line_the_order_does_not_have_breaks_the_contract(hub):
+def test_a_refund_of_a_line_the_order_does_not_have_applies_nothing(hub):
     hub.pay("o1", "mbr_1", ("L1", "rice", 10_000), leader="ldr-a")
-    with pytest.raises(InvalidInput):
-        hub.refund("o1", "r1", L9=100)
-    hub.refund("o2", "r1", L9=100)  # before its payment: kept, then refused with the payment
-    with pytest.raises(InvalidInput):
-        hub.pay("o2", "mbr_1", ("L1", "rice", 10_000))
+    assert hub.refund("o1", "r1", L9=100).status == "rejected"
+    assert hub.refund("o1", "r1", L9=100).status == "duplicate"
+    assert hub.balance("ldr-a") == (0, 500)
     hub.pay("o3", "mbr_2", ("L1", "rice", 10_000), leader="ldr-new")  # waits for its leader
-    with pytest.raises(InvalidInput):
-        hub.refund("o3", "r1", L9=100)
+    assert hub.refund("o3", "r1", L9=100).status == "recorded"  # judged when the order counts
     assert hub.register("ldr-new", "mbr_leader_new")[1] == 1  # the waiting order counts
+    assert hub.store.order("o3").rejected == ("r1",)
+    assert hub.balance("ldr-new") == (0, 500)
+
+
+# -- issue 11: refunds before payments, refunds beyond a line, one refund from two channels -------
+def test_a_refund_before_its_payment_naming_an_unknown_line_never_blocks_the_payment(hub):
+    """An 800-yuan order: its refund came first and names a line the order lacks."""
+    assert hub.refund("o2", "r1", L9=100).status == "recorded"
+    paid = hub.pay("o2", "mbr_1", ("L1", "oil", 80_000), leader="ldr-a")
+    assert (paid.status, paid.fen) == ("applied", 4_000)
+    assert hub.store.binding("mbr_1").leader_id == "ldr-a"
+    order = hub.store.order("o2")
+    assert (order.rejected, order.net_paid_fen) == (("r1",), 80_000)
+    hub.complete("o2")
+    hub.next_run()
+    assert hub.balance("ldr-a") == (4_000, 0)
+    assert hub.reconciles("ldr-a")
+
+
+def test_a_refund_before_its_payment_beyond_a_line_applies_nothing(hub):
+    hub.refund("o1", "r1", L1=12_000)  # more than the line's 10,000
+    hub.refund("o1", "r2", L1=6_000)
+    hub.refund("o1", "r3", L1=6_000)  # fits alone, not after r2
+    assert hub.pay("o1", "mbr_1", ("L1", "rice", 10_000), leader="ldr-a").fen == 200
+    order = hub.store.order("o1")
+    assert (order.rejected, order.lines["L1"].refunded_fen) == (("r1", "r3"), 6_000)
+
+
+def test_a_refund_above_what_is_left_of_a_line_applies_nothing(hub):
+    hub.pay("o1", "mbr_1", ("L1", "rice", 10_000), ("L2", "oil", 4_000), leader="ldr-a")
+    hub.refund("o1", "r1", L1=6_000)
+    assert hub.balance("ldr-a") == (0, 200 + 200)
+    beyond = hub.refund("o1", "r2", L1=6_000, L2=1_000)  # L1 has 4,000 left
+    assert (beyond.status, beyond.fen) == ("rejected", 0)
+    assert hub.balance("ldr-a") == (0, 200 + 200)  # not even L2's part
+    lines = hub.store.order("o1").lines
+    assert (lines["L1"].refunded_fen, lines["L2"].refunded_fen) == (6_000, 0)
+    assert hub.refund("o1", "r3", L1=4_000).status == "applied"  # exactly what is left
+    assert hub.balance("ldr-a") == (0, 200)
+
+
+def test_one_refund_reported_by_two_channels_is_reversed_once(hub):
+    hub.pay("o1", "mbr_1", ("L1", "rice", 10_000), leader="ldr-a")
+    hub.complete("o1")
+    hub.next_run()
+    assert hub.refund("o1", "tmall-rf-1", L1=6_000).fen == -300
+    assert hub.refund("o1", "brand-rf-9", L1=6_000).status == "rejected"  # the same refund
+    assert hub.balance("ldr-a") == (200, 0)
+    hub.next_run()
+    assert row(hub.statements("ldr-a")[-1])[1:] == (500, 0, 300, 0, 200)
+    assert hub.reconciles("ldr-a")

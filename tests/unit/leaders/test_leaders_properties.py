@@ -1,6 +1,10 @@
 """Property (issue 7): for any orders, completions, refunds and withdrawals over a few days,
 settling every day once, twice, or with a crash half way and a rerun gives the same statements,
-balances and pending amounts, and every leader reconciles to the fen."""
+balances and pending amounts, and every leader reconciles to the fen.
+
+Issue 11 adds to the histories refunds that come before their payment, name a line the order
+lacks or exceed what is left of a line, and merges of buyers that the leaders consumer hears of
+late and in reverse order: a payment always counts, and no binding stays on an absorbed member."""
 
 import contextlib
 from dataclasses import dataclass
@@ -12,11 +16,13 @@ from omnihub.errors import Conflict
 from omnihub.leaders.days import add_days
 from omnihub.leaders.model import LeadersChange
 from omnihub.leaders.settlement import settle_leader_day
+from omnihub.leaders.withdrawals import with_payouts
 from tests.fakes.leaders_store import FakeLeadersStore
 from tests.unit.leaders.leaders_support import DAY0, Hub
 
 LEADERS = {"ldr-a": "mbr_la", "ldr-b": "mbr_lb"}
 BUYERS = ["m0", "m1", "m2", "mbr_la"]  # a leader buying through their own link: no commission
+MERGING = ["m0", "m1", "m2"]
 DAYS = 3
 CRASHES: list[int] = []
 
@@ -57,12 +63,17 @@ def from_first_principles(store: FakeLeadersStore, leader: str) -> tuple[int, in
     paid_out = sum(
         p.amount_fen
         for w in store.withdrawals(leader, 1_000)
-        for p in w.payouts
+        for p in with_payouts(store, w).payouts
         if p.status != "failed"
     )
     available = sum(o.commission_fen for o in mine if settled(o.eligible_day)) - paid_out
     pending = sum(o.commission_fen for o in mine if not settled(o.eligible_day))
     return available, pending
+
+
+def live_binding(store: FakeLeadersStore, member_id: str) -> bool:
+    binding = store.binding(member_id)
+    return binding is not None and binding.moved_to is None
 
 
 @st.composite
@@ -79,18 +90,20 @@ def histories(draw):
         ops = []
         for _ in range(draw(st.integers(0, 8))):
             order_id = draw(st.sampled_from(sorted(orders)))
-            kind = draw(st.sampled_from(["pay", "pay", "complete", "refund", "withdraw"]))
-            if kind == "pay":
+            kind = draw(st.sampled_from(["pay", "pay", "complete", "refund", "withdraw", "merge"]))
+            if kind == "merge":
+                absorbed, survivor = draw(st.permutations(MERGING))[:2]
+                ops.append(("merge", absorbed, survivor))
+            elif kind == "pay":
                 link = draw(st.sampled_from([None, "ldr-a", "ldr-b"]))
                 ops.append(("pay", order_id, draw(st.sampled_from(BUYERS)), link))
             elif kind == "complete":
                 ops.append(("complete", order_id))
             elif kind == "refund":
-                refunded = draw(
-                    st.lists(st.sampled_from(orders[order_id]), min_size=1, unique=True)
-                )
-                amounts = tuple(
-                    (lid, draw(st.integers(1, max(fen, 1)))) for lid, _, fen in refunded
+                lines = (*orders[order_id], ("L9", "rice", 100))  # L9: a line no order has
+                refunded = draw(st.lists(st.sampled_from(lines), min_size=1, unique=True))
+                amounts = tuple(  # up to twice the line: some exceed what is left
+                    (lid, draw(st.integers(1, max(2 * fen, 1)))) for lid, _, fen in refunded
                 )
                 ops.append(("refund", order_id, f"r{len(ops)}", amounts))
             else:
@@ -110,9 +123,15 @@ def run(history, mode: str, crash_at: int = 1, after_write: bool = False):
         hub.register(leader, member)
     for d, ops in enumerate(days):
         hub.at_day(add_days(DAY0, d))
+        merged: list[tuple[str, str]] = []
         for op in ops:
             kind, *args = op
-            if kind == "pay":
+            if kind == "merge":
+                absorbed, survivor = args
+                if hub.root(absorbed) == absorbed and hub.root(survivor) == survivor:
+                    hub.merge_members(absorbed, survivor)
+                    merged.append((absorbed, survivor))
+            elif kind == "pay":
                 order_id, buyer, link = args
                 hub.pay(order_id, buyer, *orders[order_id], leader=link)
             elif kind == "complete":
@@ -126,6 +145,8 @@ def run(history, mode: str, crash_at: int = 1, after_write: bool = False):
                     hub.provider.failing.add(f"{wid}-1")
                 with contextlib.suppress(Conflict):
                     hub.withdraw(leader, wid, fen)
+        for absorbed, survivor in reversed(merged):  # heard of late, the last merge first
+            hub.follow(absorbed, survivor)
         hub.pay_out()
         hub.at_day(add_days(DAY0, d + 1), hour=2)
         if mode == "once":
@@ -144,6 +165,16 @@ def run(history, mode: str, crash_at: int = 1, after_write: bool = False):
     for leader in LEADERS:
         assert hub.reconciles(leader)
         assert hub.balance(leader) == from_first_principles(store, leader)
+        assert all(hub.root(b.member_id) == b.member_id for b in store.bound_members(leader, 99))
+    for member_id in store.bindings:  # nothing bound stays on an absorbed member
+        assert hub.root(member_id) == member_id or not live_binding(store, member_id)
+    for order_id, lines in orders.items():  # every order that counts, counts in full or less
+        order = store.order(order_id)
+        if order is not None and order.attributed:
+            assert {k: x.paid_fen for k, x in order.lines.items()} == {
+                lid: fen for lid, _, fen in lines
+            }
+            assert all(0 <= x.refunded_fen <= x.paid_fen for x in order.lines.values())
     CRASHES.append(store.crashes)
     return {
         leader: (
@@ -161,6 +192,26 @@ def test_settling_once_twice_or_after_a_crash_gives_the_same_statements(history,
     once = run(history, "once")
     assert run(history, "twice") == once
     assert run(history, "crash", crash_at, after) == once
+
+
+def test_the_property_sees_refunds_before_payments_and_late_merges():
+    """A fixed history: B's refund names a line its order lacks and comes first; C absorbs A
+    after A absorbed B, and the leaders consumer hears of C<-A first."""
+    orders = {"o0": (("L0", "rice", 10_000),), "o1": (("L0", "oil", 20_000),)}
+    days = [
+        [
+            ("refund", "o0", "r0", (("L9", 100),)),
+            ("pay", "o0", "m2", "ldr-a"),
+            ("pay", "o1", "m0", "ldr-b"),
+            ("merge", "m2", "m1"),
+            ("merge", "m1", "m0"),
+            ("complete", "o0"),
+        ],
+        [("refund", "o1", "r1", (("L0", 30_000),))],  # beyond the line: applies nothing
+    ]
+    result = run((orders, days), "once")
+    assert result["ldr-a"][1] == (500, 0)
+    assert result["ldr-b"][1] == (0, 1_000)
 
 
 def test_the_property_sees_money_move():

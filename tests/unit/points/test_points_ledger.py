@@ -7,19 +7,20 @@ from decimal import Decimal
 import pytest
 
 from omnihub.errors import Conflict
-from omnihub.points import ledger
+from omnihub.points import ledger, merges
 from omnihub.points.rules import EarningRule, PointsRules
 from tests.unit.points.points_support import RULES, T0, Points
 
 
 def test_one_point_per_whole_yuan_is_pending_until_seven_days_after_completion():
     p = Points()
-    assert p.pay("o1", ("L1", "rice", 11_980), ("L2", "oil", 4_050)).points == 119 + 40
-    assert p.balances() == {"available": 0, "pending": 159, "debt": 0}
+    # 160.30 yuan: rounded once per order (not 119 + 40)
+    assert p.pay("o1", ("L1", "rice", 11_980), ("L2", "oil", 4_050)).points == 160
+    assert p.balances() == {"available": 0, "pending": 160, "debt": 0}
     p.complete("o1")
     assert p.daily(days=6.9) == 0
     p.daily(days=0.2)
-    assert p.balances() == {"available": 159, "pending": 0, "debt": 0}
+    assert p.balances() == {"available": 160, "pending": 0, "debt": 0}
     assert [e.kind for e in p.store.ledger("mbr_a", 10)] == ["mature", "earn"]
 
 
@@ -45,7 +46,8 @@ def test_tier_multiplier_and_campaigns_are_frozen_at_payment():
     p = Points(rules)
     p.store.accounts["mbr_a"] = p.account.__class__(member_id="mbr_a", version=1, tier="gold")
     result = p.pay("o1", ("L1", "oil", 10_050), ("L2", "rice", 10_050), channel="miniprogram")
-    assert result.points == int(100 * 1.2 * 2) + int(100 * Decimal("1.2"))
+    # 201 whole yuan (once per order) x the lines' multipliers weighted by amount (2.4, 1.2)
+    assert result.points == int(201 * (Decimal("2.4") + Decimal("1.2")) / 2) == 361
     late = p.pay("o2", ("L1", "oil", 10_000), channel="miniprogram", at=T0 + timedelta(days=2))
     assert late.points == 120
 
@@ -94,14 +96,16 @@ def test_activity_points_are_capped_at_30_a_day():
         p.activity("a1", "checkin").points,  # a replay
     ]
     assert awards == [5, 20, 5, 0]
-    assert p.activity("a4", "checkin", at=T0 + timedelta(days=1)).points == 5
+    p.now = T0 + timedelta(days=1)
+    assert p.activity("a4", "checkin").points == 5
     assert p.balances()["available"] == 35
 
 
 def test_redemption_spends_oldest_first_refuses_when_short_and_answers_once():
     p = Points()
     p.activity("a1", "survey", at=T0)
-    p.activity("a2", "survey", at=T0 + timedelta(days=40))
+    p.now = T0 + timedelta(days=40)
+    p.activity("a2", "survey")
     first = p.redeem("x1", 25)
     assert p.account.buckets == {"2027-12": 15}  # the November bucket went first
     assert p.redeem("x1", 25) == first
@@ -200,7 +204,7 @@ def test_a_merge_moves_points_debt_and_spend_once():
     absorbed.pay("o1", ("L1", "rice", 50_000))
     absorbed.activity("a2", "checkin")
     for _ in range(2):
-        ledger.absorb(survivor.store, "mbr_x", "mbr_s", "merge:evt", RULES, T0)
+        merges.absorb(survivor.store, "mbr_x", "mbr_s", "merge:evt", RULES, T0)
     assert survivor.balances() == {"available": 25, "pending": 500, "debt": 0}
     assert absorbed.balances() == {"available": 0, "pending": 0, "debt": 0}
     assert survivor.store.accounts["mbr_x"].merged_into == "mbr_s"
@@ -230,7 +234,7 @@ def test_an_operation_that_reaches_an_absorbed_account_first_is_moved_by_the_mer
     p.pay("o1", ("L1", "rice", 10_000))
     p.complete("o1")
     p.daily(days=7)  # matures onto mbr_x before the merge reaches points
-    ledger.absorb(p.store, "mbr_x", "mbr_s", "merge:e", RULES, p.now)
+    merges.absorb(p.store, "mbr_x", "mbr_s", "merge:e", RULES, p.now)
     p.activity("a1", "survey")  # a late event for the absorbed id follows the pointer
     p.member = "mbr_s"
     assert p.balances() == {"available": 120, "pending": 0, "debt": 0}

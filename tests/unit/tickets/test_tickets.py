@@ -9,9 +9,11 @@ from omnihub.tickets.calendar import BUSINESS_HOURS
 from omnihub.tickets.model import Ticket, ticket_id_for
 from omnihub.tickets.policies import policy_for
 from omnihub.tickets.service import SHARDS, apply, open_once, sweep_shard
+from tests.fakes.member_store import FakeMemberStore
 from tests.fakes.ticket_store import FakeTicketStore
 
 T0 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+NOBODY = FakeMemberStore()  # no member merged: every member id is its own live root
 
 
 def draft(priority="P1", cause="tmall:fb-1", channel="tmall", source="feedback"):
@@ -40,11 +42,11 @@ def test_policies_are_ordered_data_and_the_first_match_wins():
 
 def test_a_p1_has_its_due_times_and_tells_three_teams_once():
     store = FakeTicketStore()
-    ticket = open_once(store, draft(), T0, "tmall:fb-1")
+    ticket = open_once(store, NOBODY, draft(), T0, "tmall:fb-1")
     assert ticket.target("first_response").due_at == "2026-11-11T02:30:00.000Z"
     assert ticket.target("initial_handling").due_at == "2026-11-11T06:00:00.000Z"
     assert ticket.target("resolution").due_at == "2026-11-13T02:00:00.000Z"
-    assert open_once(store, draft(), T0 + timedelta(minutes=5), "tmall:fb-1") == ticket
+    assert open_once(store, NOBODY, draft(), T0 + timedelta(minutes=5), "tmall:fb-1") == ticket
     teams = [e.data["audience"] for e in store.events_of("notification.requested")]
     assert sorted(teams) == ["pr", "quality", "supply_chain"]
     assert len(store.events_of("ticket.created")) == 1
@@ -52,7 +54,7 @@ def test_a_p1_has_its_due_times_and_tells_three_teams_once():
 
 def test_31_minutes_without_a_response_escalates_once_however_often_the_sweep_runs():
     store = FakeTicketStore()
-    ticket = open_once(store, draft(), T0, "tmall:fb-1")
+    ticket = open_once(store, NOBODY, draft(), T0, "tmall:fb-1")
     sweep_all(store, T0 + timedelta(minutes=23))  # 75% of 30 minutes
     assert [e.data["target"] for e in store.events_of("ticket.sla_warning")] == [
         "first_response",
@@ -63,14 +65,14 @@ def test_31_minutes_without_a_response_escalates_once_however_often_the_sweep_ru
     for _ in range(3):
         sweep_all(store, T0 + timedelta(minutes=31))
     escalations = store.events_of("ticket.escalated")
-    assert len(escalations) == 4  # first response and the three team acknowledgements
-    assert store.tickets[ticket.ticket_id].summary()["escalation_level"] == "L3"
+    assert len(escalations) == 4  # first response, and the three teams to their leads
+    assert store.tickets[ticket.ticket_id].summary()["escalation_level"] == "L2"  # one level
     assert store.tickets[ticket.ticket_id].target("first_response").breached
 
 
 def test_responding_in_time_meets_the_target_and_nothing_escalates():
     store = FakeTicketStore()
-    t = open_once(store, draft("P2", "jd:fb-2"), T0, "jd:fb-2")
+    t = open_once(store, NOBODY, draft("P2", "jd:fb-2"), T0, "jd:fb-2")
     apply(store, t.ticket_id, "respond", "agent-1", T0 + timedelta(minutes=40))
     sweep_all(store, T0 + timedelta(hours=3))
     ticket = store.tickets[t.ticket_id]
@@ -81,7 +83,7 @@ def test_responding_in_time_meets_the_target_and_nothing_escalates():
 
 def test_pausing_stops_the_clock_and_resuming_adds_the_paused_time():
     store = FakeTicketStore()
-    t = open_once(store, draft("P2", "jd:fb-3"), T0, "jd:fb-3")
+    t = open_once(store, NOBODY, draft("P2", "jd:fb-3"), T0, "jd:fb-3")
     apply(store, t.ticket_id, "pause", "agent-1", T0 + timedelta(minutes=30))
     assert sweep_all(store, T0 + timedelta(hours=5)) == [(0, 0)] * SHARDS  # nothing is due
     resumed = apply(store, t.ticket_id, "resume", "agent-1", T0 + timedelta(hours=5, minutes=30))
@@ -96,14 +98,18 @@ def test_a_business_hours_clock_stops_at_night():
     )
     store = FakeTicketStore()
     t = open_once(
-        store, draft("P3", "app:fb-4"), datetime(2026, 11, 11, 12, 30, tzinfo=UTC), "app:fb-4"
+        store,
+        NOBODY,
+        draft("P3", "app:fb-4"),
+        datetime(2026, 11, 11, 12, 30, tzinfo=UTC),
+        "app:fb-4",
     )
     assert t.target("first_response").due_at == "2026-11-12T02:30:00.000Z"
 
 
 def test_resolve_needs_root_cause_and_corrective_action():
     store = FakeTicketStore()
-    t = open_once(store, draft("P2", "jd:fb-5"), T0, "jd:fb-5")
+    t = open_once(store, NOBODY, draft("P2", "jd:fb-5"), T0, "jd:fb-5")
     with pytest.raises(InvalidInput) as refused:
         apply(store, t.ticket_id, "resolve", "agent-1", T0 + timedelta(hours=1), root_cause="x")
     assert [d["field"] for d in refused.value.details] == ["corrective_action"]
@@ -126,7 +132,7 @@ def test_resolve_needs_root_cause_and_corrective_action():
 
 def test_a_ticket_reopened_twice_escalates():
     store = FakeTicketStore()
-    t = open_once(store, draft("P2", "jd:fb-6"), T0, "jd:fb-6")
+    t = open_once(store, NOBODY, draft("P2", "jd:fb-6"), T0, "jd:fb-6")
     fix = {"root_cause": "a", "corrective_action": "b"}
     for n in range(2):
         apply(store, t.ticket_id, "resolve", "agent-1", T0 + timedelta(hours=n + 1), **fix)
@@ -138,7 +144,7 @@ def test_a_ticket_reopened_twice_escalates():
 
 def test_service_counters_follow_the_transitions():
     store = FakeTicketStore()
-    t = open_once(store, draft("P2", "jd:fb-7", channel="jd"), T0, "jd:fb-7")
+    t = open_once(store, NOBODY, draft("P2", "jd:fb-7", channel="jd"), T0, "jd:fb-7")
     apply(store, t.ticket_id, "respond", "agent-1", T0 + timedelta(minutes=30))
     apply(
         store,
@@ -169,8 +175,8 @@ def test_service_counters_follow_the_transitions():
 def test_the_sweep_reads_what_is_due_not_what_is_open():
     store = FakeTicketStore()
     for n in range(200):  # P2s with hours to go
-        open_once(store, draft("P2", f"jd:quiet-{n}"), T0, f"jd:quiet-{n}")
+        open_once(store, NOBODY, draft("P2", f"jd:quiet-{n}"), T0, f"jd:quiet-{n}")
     for n in range(5):
-        open_once(store, draft("P1", f"jd:hot-{n}"), T0 - timedelta(hours=1), f"jd:hot-{n}")
+        open_once(store, NOBODY, draft("P1", f"jd:hot-{n}"), T0 - timedelta(hours=1), f"jd:hot-{n}")
     read = sum(r for r, _ in sweep_all(store, T0))
     assert read == 5

@@ -84,7 +84,7 @@ def test_a_repeat_is_a_duplicate_and_a_changed_body_a_conflict(intake):
     body = raw(event_id="e1")
     assert accept(intake, "tmall", signed(body), body).status == "accepted"
     assert accept(intake, "tmall", signed(body), body).status == "duplicate"
-    other = raw(event_id="e1", occurred_at="2026-11-12T10:00:00+08:00")
+    other = raw(event_id="e1", occurred_at="2026-11-10T10:00:00+08:00")
     with pytest.raises(Conflict):
         accept(intake, "tmall", signed(other), other)
 
@@ -137,3 +137,116 @@ def test_field_paths_name_the_data_field_without_the_type_tag(intake):
     with pytest.raises(InvalidInput) as caught:
         accept(intake, "tmall", signed(body), body)
     assert {d["field"] for d in caught.value.details} == {"data.items.1.paid_fen"}
+
+
+def with_data(name, change):
+    event = json.loads(raw(name))
+    change(event["data"])
+    return json.dumps(event).encode()
+
+
+def fields_refused(intake, body):
+    with pytest.raises(InvalidInput) as caught:
+        accept(intake, "tmall", signed(body), body)
+    return {d["field"] for d in caught.value.details}
+
+
+@pytest.mark.parametrize(
+    ("identity_type", "value"),
+    [
+        ("phone", "+86 11111111111"),
+        ("phone", "8611111111111"),
+        ("phone", "0086-00000000000"),
+        ("phone", "１３８００１３８０００"),
+        ("device_id", "00000000-0000-0000-0000-000000000000"),
+    ],
+)
+def test_placeholders_in_other_spellings_are_dropped_and_the_event_accepted(
+    intake, log, identity_type, value
+):
+    """Regression: the phones were refused with 422 (the order was lost) and the all-zero
+    device id was taken for a person."""
+    event = json.loads(raw("order-paid", event_id="ph-1"))
+    event["member"]["identities"].append({"type": identity_type, "value": value})
+    body = json.dumps(event, ensure_ascii=False).encode()
+    assert accept(intake, "tmall", signed(body), body).status == "accepted"
+    identities = log.rows[("tmall", "ph-1")][0].member.identities
+    assert [(i.placeholder, i.key) for i in identities[2:]] == [(True, None)]
+    assert not any(i.placeholder for i in identities[:2])
+
+
+def test_a_full_width_phone_is_the_same_phone(intake, log):
+    event = json.loads(raw(event_id="fw-1"))
+    event["member"]["identities"] = [{"type": "phone", "value": "13８0000000１"}]
+    body = json.dumps(event, ensure_ascii=False).encode()
+    accept(intake, "tmall", signed(body), body)
+    (phone,) = log.rows[("tmall", "fw-1")][0].member.identities
+    assert phone.key == VAULT.lookup_key("phone", "+8613800000001")
+
+
+def test_an_amount_that_is_not_the_sum_of_the_lines_is_422_naming_amount_fen(intake, log):
+    """Regression: `amount_fen` was never compared with the lines' `paid_fen`."""
+    body = with_data("order-paid", lambda d: d.update(amount_fen=d["amount_fen"] + 1))
+    assert fields_refused(intake, body) == {"data.amount_fen"}
+    assert log.rows == {}
+
+
+def test_a_line_id_twice_in_an_order_is_422_naming_the_line(intake):
+    def twice(data):
+        data["items"][1]["line_id"] = data["items"][0]["line_id"]
+
+    assert fields_refused(intake, with_data("order-paid", twice)) == {"data.items.1.line_id"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d["lines"][0].update(amount_fen=0), "data.lines.0.amount_fen"),
+        (lambda d: d["lines"][0].update(amount_fen=-5), "data.lines.0.amount_fen"),
+        (lambda d: d["lines"][0].update(amount_fen=1.5), "data.lines.0.amount_fen"),
+        (lambda d: d["lines"][0].update(line_id=""), "data.lines.0.line_id"),
+        (lambda d: d["lines"][0].update(line_id="L 1"), "data.lines.0.line_id"),
+        (lambda d: d["lines"].append(dict(d["lines"][0])), "data.lines.1.line_id"),
+        (lambda d: d.update(lines=[]), "data.lines"),
+    ],
+)
+def test_refund_lines_are_validated_like_order_lines(intake, change, field):
+    """A line refunded twice in one refund would be counted twice (or once) by the consumers."""
+    assert fields_refused(intake, with_data("order-refunded", change)) == {field}
+
+
+def test_occurred_at_more_than_ten_minutes_ahead_is_422(intake, log):
+    """D40: a channel clock far ahead would win every 'newest' comparison forever."""
+    ahead = raw(event_id="f1", occurred_at="2026-11-11T02:10:01+00:00")
+    assert fields_refused(intake, ahead) == {"occurred_at"}
+    assert log.rows == {}
+    near = raw(event_id="f2", occurred_at="2026-11-11T10:10:00+08:00")
+    assert accept(intake, "tmall", signed(near), near).status == "accepted"
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00"])
+def test_an_occurred_at_outside_the_calendar_in_utc_is_422_not_a_crash(intake, when):
+    """Regression: converting these to UTC raised OverflowError (a 500)."""
+    assert fields_refused(intake, raw(occurred_at=when)) == {"occurred_at"}
+
+
+@pytest.mark.parametrize("birthday", ["1990-13-01", "1990-02-30", "١٩٩٠-٠٥-٠١"])
+def test_a_birthday_that_is_no_date_is_422(intake, birthday):
+    event = json.loads(raw())
+    event["member"]["profile"]["birthday"] = birthday
+    assert fields_refused(intake, json.dumps(event).encode()) == {"member.profile.birthday"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"event_id": ' + b"1" * 5000 + b"}",  # int() refuses more than 4300 digits
+        b"[" * 50_000 + b"]" * 50_000,  # nesting deeper than the decoder's recursion limit
+        b'{"event_id": "e1", "amount_fen": NaN}',  # not JSON (RFC 8259), though Python reads it
+    ],
+)
+def test_a_body_the_json_decoder_chokes_on_is_400_not_a_crash(intake, log, body):
+    """Regression: these raised ValueError / RecursionError out of the handler (a 500)."""
+    with pytest.raises(MalformedBody):
+        accept(intake, "tmall", signed(body), body)
+    assert log.rows == {}

@@ -40,3 +40,18 @@ def test_one_matching_value_is_enough_while_a_secret_rotates():
 def test_malformed_headers_are_refused(header):
     with pytest.raises(Unauthenticated):
         verify(header, BODY, SECRET, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=²,v1=00",  # str.isdigit() says yes, int() says no
+        "t=" + "1" * 5000 + ",v1=00",  # int() refuses more than 4300 digits
+        f"t={NOW},v1=é0",  # compare_digest refuses non-ASCII str
+        f"t=١٨٠٠٠٠٠٠٠٠,v1={sign(SECRET, BODY, NOW).rpartition('v1=')[2]}",  # not [0-9]
+    ],
+)
+def test_a_garbled_header_is_401_not_a_crash(header):
+    """Regression: these raised ValueError / TypeError out of the webhook (a 500)."""
+    with pytest.raises(Unauthenticated):
+        verify(header, BODY, SECRET, now=NOW)

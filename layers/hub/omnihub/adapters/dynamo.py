@@ -38,11 +38,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def batch_get(client: Any, table: str, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def batch_get(
+    client: Any, table: str, keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
+) -> list[dict[str, Any]]:
     """BatchGetItem in chunks of 100, retrying unprocessed keys with backoff."""
     found: list[dict[str, Any]] = []
     for start in range(0, len(keys), 100):
         request: dict[str, Any] = {"Keys": [to_attributes(k) for k in keys[start : start + 100]]}
+        if consistent:
+            request["ConsistentRead"] = True
         pending: dict[str, Any] = {table: request}
         attempt = 0
         while pending:

@@ -4,15 +4,19 @@ batch holds and the product board in one table (FeedbackTable).
 Keys:
 - feedback        pk=FB#<channel>#<feedback_id>   sk=FB        the text lives only here; a
                   suggestion also carries gsi1pk=BOARD, gsi1sk=<received_at>#<ref>
-- member's file   pk=MFB#<member_id>  sk=<received_at>#<ref>   the reading, never the text
-- observation     pk=CL#<scope>#<key>#<topic>#<shard 0..7>  sk=<received_at>#<ref>   (TTL)
+- member's file   pk=MFB#<member_id>  sk=<received_at>#<ref>   the reading, never the text;
+                  both carry `via`, the lineage that brought it (moves read it from here)
+- observation     pk=CL#<scope>#<key>#<shard 0..7>  sk=<received_at>#<ref>   (TTL) one row per
+                  report and SKU or batch: its `topics` and its `reporter`; food-safety
+                  reports on a batch (holds) under pk=FS#<batch_no>#<shard 0..7>
 - open episode    pk=EP#<scope>#<key>#<topic>  sk=EPISODE    `until`: no second alarm before
 - cluster         pk=CLUSTER#<cluster_id>  sk=CLUSTER  gsi1pk=CLUSTER gsi1sk=<detected_at>#<id>
 - batch hold      pk=HOLD#<batch_no>  sk=HOLD  gsi1pk=HOLD gsi1sk=<requested_at>#<batch_no>
 
 No hot item at a Double 11 peak: a busy SKU's reports land on SHARDS partitions (by a hash of
 the report), each written a few times a second at most, and are counted with one strongly
-consistent Query (Select=COUNT) per shard over the window, nothing is incremented. The only
+consistent Query per shard over the window (its rows' topics and reporters, projected), for all
+of a report's topics at once; nothing is incremented. The only
 single items are the episode and hold markers, written once per episode or batch, and the
 CLUSTER, HOLD and BOARD index partitions, written only when a cluster is detected, a hold is
 requested or a customer makes a suggestion (tens a second at the very most).
@@ -21,7 +25,7 @@ requested or a customer makes a suggestion (tens a second at the very most).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,20 +34,26 @@ from botocore.exceptions import ClientError
 
 from omnihub.adapters.dynamo import batch_get, from_attributes, to_attributes, transact
 from omnihub.adapters.event_log import outbox_put
+from omnihub.adapters.member_checks import lineage_still_with, still_live
 from omnihub.adapters.member_store import member_key
 from omnihub.clock import iso
 from omnihub.errors import ConcurrentChange
 from omnihub.events.domain import DomainEvent
+from omnihub.feedback.clusters import count_reporters
 from omnihub.feedback.model import (
     BatchHold,
     ClusterKey,
+    Counted,
     Episode,
     FeedbackRecord,
     FeedbackWrite,
     Observation,
+    Tally,
 )
 
 SHARDS = 8
+#: Actions per episode in its transaction: the marker, the cluster, the event.
+EPISODE_ACTIONS = 3
 FEEDBACK_SK = "FB"
 EPISODE_SK = "EPISODE"
 CLUSTER_SK = "CLUSTER"
@@ -52,8 +62,9 @@ BOARD = "BOARD"
 CLUSTERS = "CLUSTER"
 HOLDS = "HOLD"
 INDEX = "gsi1"
-#: Three actions per moved feedback stay within DynamoDB's 100 per transaction.
-MOVE_PAGE = 30
+#: Three actions per moved feedback, and at most a check of its target and one of its lineage,
+#: stay within DynamoDB's 100 per transaction.
+MOVE_PAGE = 20
 MOVE_ATTEMPTS = 8
 _RACE_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
 SUMMARY_FIELDS = (
@@ -83,15 +94,19 @@ def shard_of(ref: str) -> int:
     return int(hashlib.sha256(ref.encode()).hexdigest()[:8], 16) % SHARDS
 
 
-def observation_pk(key: ClusterKey, shard: int) -> str:
-    return f"CL#{key.scope}#{key.key}#{key.topic}#{shard}"
+def observation_pk(tally: Tally, shard: int) -> str:
+    if tally.kind == "food_safety":
+        return f"FS#{tally.key}#{shard}"
+    return f"CL#{tally.scope}#{tally.key}#{shard}"
 
 
 def observation_row(observation: Observation) -> dict[str, Any]:
     return {
-        "pk": observation_pk(observation.key, shard_of(observation.ref)),
+        "pk": observation_pk(observation.tally, shard_of(observation.ref)),
         "sk": f"{iso(observation.at)}#{observation.ref}",
         "ref": observation.ref,
+        "topics": list(observation.topics),
+        "reporter": observation.reporter,
         "expires_at": int((observation.at + observation.keep_for).timestamp()),
     }
 
@@ -117,6 +132,7 @@ def feedback_item(record: FeedbackRecord) -> dict[str, Any]:
         "channel": f.channel,
         "kind": f.kind,
         "member_id": record.member_id,
+        "via": record.via,
         "text": f.text,
         "order_id": f.order_id,
         "sku": f.sku,
@@ -148,6 +164,7 @@ def member_feedback_item(record: FeedbackRecord, member_id: str) -> dict[str, An
         "pk": member_feedback_pk(member_id),
         "sk": f"{iso(f.received_at)}#{f.ref}",
         "member_id": member_id,
+        "via": record.via,
         **record.summary(),
     }
 
@@ -191,6 +208,10 @@ class DynamoFeedbackStore:
                     }
                 }
             )
+            if record.via:  # an un-merge moving that identity meanwhile: resolve again
+                actions.append(
+                    lineage_still_with(self._members_table, record.via, record.member_id)
+                )
             actions.append(self._put(member_feedback_item(record, record.member_id)))
         actions.extend(self._put(observation_row(o)) for o in write.observations)
         actions.extend(outbox_put(self._event_log_table, e) for e in write.events)
@@ -231,52 +252,65 @@ class DynamoFeedbackStore:
         held = hold_batch is not None and hold_key(hold_batch)["pk"] in rows
         return open_keys, held
 
-    def _count_pages(self, key: ClusterKey, shard: int, since: datetime) -> Iterator[int]:
+    def _tally_pages(
+        self, tally: Tally, shard: int, since: datetime
+    ) -> Iterator[tuple[str, str, list[str], str]]:
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND sk >= :since",
             "ExpressionAttributeValues": {
-                ":pk": {"S": observation_pk(key, shard)},
+                ":pk": {"S": observation_pk(tally, shard)},
                 ":since": {"S": iso(since)},
             },
-            "Select": "COUNT",
+            "ProjectionExpression": "sk, #ref, topics, reporter",
+            "ExpressionAttributeNames": {"#ref": "ref"},
             "ConsistentRead": True,
         }
         while True:
             page = self._client.query(**request)
-            yield int(page["Count"])
+            for item in page.get("Items", []):
+                row = from_attributes(item)
+                yield row["sk"], row["ref"], list(row.get("topics", [])), row["reporter"]
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def count(self, key: ClusterKey, since: datetime, stop_at: int) -> int:
-        total = 0
-        for shard in range(SHARDS):
-            total += sum(self._count_pages(key, shard, since))
-            if total >= stop_at:
-                break
-        return total
+    def tally(
+        self, tally: Tally, topics: Collection[str], since: datetime, limit: int
+    ) -> dict[str, Counted]:
+        rows = (row for shard in range(SHARDS) for row in self._tally_pages(tally, shard, since))
+        return count_reporters(rows, topics, limit)
 
-    def refs(self, key: ClusterKey, since: datetime, limit: int) -> list[str]:
-        found: list[tuple[str, str]] = []
-        for shard in range(SHARDS):
-            # The oldest `limit` of each shard hold the oldest `limit` of all.
-            page = self._client.query(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND sk >= :since",
-                ExpressionAttributeValues={
-                    ":pk": {"S": observation_pk(key, shard)},
-                    ":since": {"S": iso(since)},
-                },
-                ProjectionExpression="sk, #ref",
-                ExpressionAttributeNames={"#ref": "ref"},
-                ConsistentRead=True,
-                Limit=limit,
-            )
-            found.extend((i["sk"]["S"], i["ref"]["S"]) for i in page.get("Items", []))
-        return [ref for _, ref in sorted(found)[:limit]]
+    def open_episodes(self, found: Sequence[tuple[Episode, DomainEvent]]) -> tuple[Episode, ...]:
+        """One transaction for all of a report's new episodes; a marker whose episode another
+        writer opened first is left out and the rest written again."""
+        pending = list(found)
+        while pending:
+            actions: list[dict[str, Any]] = []
+            for episode, event in pending:
+                actions.extend(self._episode_actions(episode, event))
+            try:
+                self._client.transact_write_items(TransactItems=actions)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                codes = _cancellation_codes(error)
+                taken = {
+                    i // EPISODE_ACTIONS
+                    for i, c in enumerate(codes)
+                    if c == "ConditionalCheckFailed"
+                }
+                if taken:
+                    pending = [p for i, p in enumerate(pending) if i not in taken]
+                    continue
+                if set(codes) & _RACE_CODES:
+                    raise ConcurrentChange("another writer raced the episode markers") from error
+                raise
+            return tuple(episode for episode, _ in pending)
+        return ()
 
-    def open_episode(self, episode: Episode, event: DomainEvent) -> bool:
+    def _episode_actions(self, episode: Episode, event: DomainEvent) -> list[dict[str, Any]]:
+        """The marker (conditional: no episode of the key open), the cluster and its event."""
         key = episode.key
         marker = {
             **episode_key(key),
@@ -293,21 +327,19 @@ class DynamoFeedbackStore:
             "gsi1sk": f"{iso(episode.detected_at)}#{episode.cluster_id}",
             **episode.view(),
         }
-        return self._once(
-            [
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_attributes(marker),
-                        "ConditionExpression": "attribute_not_exists(pk) OR #until <= :now",
-                        "ExpressionAttributeNames": {"#until": "until"},
-                        "ExpressionAttributeValues": {":now": {"S": iso(episode.detected_at)}},
-                    }
-                },
-                self._put(cluster),
-                outbox_put(self._event_log_table, event),
-            ]
-        )
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attributes(marker),
+                    "ConditionExpression": "attribute_not_exists(pk) OR #until <= :now",
+                    "ExpressionAttributeNames": {"#until": "until"},
+                    "ExpressionAttributeValues": {":now": {"S": iso(episode.detected_at)}},
+                }
+            },
+            self._put(cluster),
+            outbox_put(self._event_log_table, event),
+        ]
 
     def request_hold(self, hold: BatchHold, event: DomainEvent) -> bool:
         item = {
@@ -355,97 +387,135 @@ class DynamoFeedbackStore:
         )
         return [_summary(from_attributes(i)) for i in response.get("Items", [])]
 
-    def _member_rows(self, member_id: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    def _member_rows(self, member_id: str) -> Iterator[dict[str, Any]]:
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": member_feedback_pk(member_id)}},
             "ConsistentRead": True,
         }
-        if limit is not None:
-            request["Limit"] = limit
         while True:
             page = self._client.query(**request)
             yield from (from_attributes(i) for i in page.get("Items", []))
-            if limit is not None or "LastEvaluatedKey" not in page:
+            if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def move_feedback(self, absorbed: str, target: Callable[[], tuple[str, bool]]) -> int:
+    def move_feedback(self, member_id: str, where: Callable[[str | None], tuple[str, bool]]) -> int:
         moved = 0
         races = 0
-        where: tuple[str, bool] | None = None
         while True:
-            rows = list(self._member_rows(absorbed, MOVE_PAGE))
-            if not rows:
-                return moved
-            if where is None:
-                where = target()
-            survivor, redact = where
-            actions: list[dict[str, Any]] = []
-            for row in rows:
-                actions.append(
-                    {
-                        "Delete": {
-                            "TableName": self._table,
-                            "Key": to_attributes({"pk": row["pk"], "sk": row["sk"]}),
-                            "ConditionExpression": "attribute_exists(pk)",
-                        }
-                    }
-                )
-                actions.append(
-                    self._put(
-                        {
-                            **row,
-                            "pk": member_feedback_pk(survivor),
-                            "member_id": survivor,
-                        }
-                    )
-                )
-                actions.append(self._reassign(row, survivor, redact))
             try:
-                transact(self._client, actions)
-            except ConcurrentChange:
+                for actions, rows in self._moves(member_id, where):
+                    transact(self._client, actions)
+                    moved += rows
+                return moved
+            except ConcurrentChange:  # another mover, or a target merged meanwhile: look again
                 races += 1
                 if races >= MOVE_ATTEMPTS:
                     raise
-                continue
-            moved += len(rows)
 
-    def _reassign(self, row: Mapping[str, Any], survivor: str, redact: bool) -> dict[str, Any]:
-        update = "SET member_id = :survivor"
-        if redact:
-            update += " REMOVE #text"
+    def _moves(
+        self, member_id: str, where: Callable[[str | None], tuple[str, bool]]
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """Transactions (and how many feedback each moves) for the feedback that leaves."""
+        targets: dict[str | None, tuple[str, bool]] = {}
+        leaving: list[tuple[dict[str, Any], str, bool]] = []
+        for row in self._member_rows(member_id):
+            via = row.get("via")
+            if via not in targets:
+                targets[via] = where(via)
+            root, erased = targets[via]
+            if root != member_id:
+                leaving.append((row, root, erased))
+            if len(leaving) == MOVE_PAGE:
+                yield self._move_actions(leaving), len(leaving)
+                leaving = []
+        if leaving:
+            yield self._move_actions(leaving), len(leaving)
+
+    def _move_actions(
+        self, leaving: list[tuple[dict[str, Any], str, bool]]
+    ) -> list[dict[str, Any]]:
+        actions: list[dict[str, Any]] = []
+        for row, root, erased in leaving:
+            actions.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": to_attributes({"pk": row["pk"], "sk": row["sk"]}),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                }
+            )
+            moved = {**row, "pk": member_feedback_pk(root), "member_id": root}
+            if erased:
+                moved.pop("via", None)
+            actions.append(self._put(moved))
+            actions.append(self._reassign(row, root, erased))
+        live = [(row.get("via"), root) for row, root, erased in leaving if not erased]
+        actions += [still_live(self._members_table, root) for root in sorted({r for _, r in live})]
+        actions += [
+            lineage_still_with(self._members_table, via, root)
+            for via, root in sorted({(v, r) for v, r in live if v})
+        ]
+        return actions
+
+    def _reassign(self, row: Mapping[str, Any], root: str, erased: bool) -> dict[str, Any]:
+        update = "SET member_id = :root"
+        if erased:
+            update += " REMOVE #text, via"
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": to_attributes(feedback_key(row["channel"], row["feedback_id"])),
             "UpdateExpression": update,
             "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": {":survivor": {"S": survivor}},
+            "ExpressionAttributeValues": {":root": {"S": root}},
         }
-        if redact:
+        if erased:
             request["ExpressionAttributeNames"] = {"#text": "text"}
         return {"Update": request}
 
     def redact_feedback(self, member_id: str, at: datetime) -> int:
         redacted = 0
         for row in self._member_rows(member_id):
-            try:
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=to_attributes(feedback_key(row["channel"], row["feedback_id"])),
-                    UpdateExpression="REMOVE #text SET text_erased_at = "
-                    "if_not_exists(text_erased_at, :at)",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames={"#text": "text"},
-                    ExpressionAttributeValues={":at": {"S": iso(at)}},
-                )
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
+            if not self._update_if_kept(
+                feedback_key(row["channel"], row["feedback_id"]),
+                "REMOVE #text, via SET text_erased_at = if_not_exists(text_erased_at, :at)",
+                names={"#text": "text"},
+                values={":at": {"S": iso(at)}},
+            ):
                 continue
+            if "via" in row:  # the file's row no longer names the lineage either
+                self._update_if_kept({"pk": row["pk"], "sk": row["sk"]}, "REMOVE via")
             redacted += 1
         return redacted
+
+    def _update_if_kept(
+        self,
+        key: Mapping[str, Any],
+        update: str,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """UpdateItem on an item that exists (never creating one); False when it is gone."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": to_attributes(key),
+            "UpdateExpression": update,
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        if names:
+            request["ExpressionAttributeNames"] = dict(names)
+        if values:
+            request["ExpressionAttributeValues"] = dict(values)
+        try:
+            self._client.update_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     # -- insights ----------------------------------------------------------------------------
     def _newest(self, partition: str, limit: int) -> list[dict[str, Any]]:

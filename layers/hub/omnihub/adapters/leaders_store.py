@@ -1,20 +1,29 @@
-"""LeadersStore on DynamoDB, and the leaders capability's wiring (its table, scheme, member roots).
+"""LeadersStore on DynamoDB, and the leaders capability's wiring (its table, scheme, work queue).
 
 Keys (one table):
 - leader profile  pk=LEADER#<leader>            sk=PROFILE      work: TIERED#<shard> (not rookie)
 - account         pk=LEADER#<leader>            sk=ACCOUNT
-- leader-day      pk=LEADER#<leader>            sk=DAY#<date>   work: ACTIVE#<date>#<shard> (open)
+- leader-day      pk=LEADER#<leader>            sk=DAY#<date>   work: ACTIVE#<date>#<shard> (until
+                                                                settled: open or closing)
+- price mark      pk=LEADER#<leader>            sk=PRICE#<order> (priced before its month's tier)
 - withdrawal      pk=LEADER#<leader>            sk=WD#<id>      lists: WDS#<leader>, <at>#<id>
+- ended payout    pk=LPAYOUT#<leader>#<wd id>   sk=<payout id>  (written once)
+- run started     pk=LRUN#<period>#<shard>      sk=RUN          (a day's T+1 run: no new leader-day
+                                                                of the shard; a month's review: no
+                                                                rating of the month)
 - pending shard   pk=LPEND#<leader>#<n>         sk=PENDING      (n < 8; ADD only)
 - binding         pk=MEMBER#<member>            sk=BINDING      lists: BOUND#<leader>, <at>#<member>
 - order           pk=CORDER#<order>             sk=ORDER        work: AWAIT#<leader> (waiting)
 - day entry       pk=LDAY#<leader>#<date>       sk=ENTRY#<order>
 - movement        pk=LDAY#<leader>#<date>       sk=MOVE#<cause>
-- month marker    pk=MACTIVE#<month>#<shard>    sk=<leader>
+- month marker    pk=MACTIVE#<month>#<shard>    sk=<leader>     (a leader-day of the month opened)
 - rating          pk=LNPS#<leader>#<month>      sk=<cause>
 `work` (KEYS_ONLY) and `lists` (ALL) are sparse indexes. A leader-day's entries and movements
 share one partition, read in one strongly consistent Query when the day is settled. Placeholder
-orders (a completion or refund of an order that counts for no leader) expire by TTL.
+orders (a completion or refund of an order that counts for no leader) expire by TTL. A booking's
+transaction checks its leader-day is still open (ConditionCheck on the day's `status`), or
+creates the day with a ConditionCheck that its run has not started; the run closes a day with
+one conditional UpdateItem before reading it.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ from dataclasses import asdict
 from functools import cache
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from omnihub import wiring
 from omnihub.adapters.aws import client
 from omnihub.adapters.dynamo import (
@@ -36,20 +47,21 @@ from omnihub.adapters.dynamo import (
     transact,
 )
 from omnihub.adapters.event_log import outbox_put
-from omnihub.errors import Gone, NotFound
-from omnihub.identity.admin import current
 from omnihub.leaders.days import ACTIVE_SHARDS, PENDING_SHARDS, shard_of
 from omnihub.leaders.model import (
     Account,
     Binding,
+    Bond,
     CommissionLine,
     CommissionOrder,
     DayEntry,
+    EndedPayout,
     Leader,
     LeaderDay,
     LeadersChange,
     Movement,
     Payout,
+    PriceMark,
     Rating,
     Statement,
     TierSpell,
@@ -90,6 +102,7 @@ def _leader_from(i: dict[str, Any]) -> Leader:
         tier=i["tier"],
         tiers=tuple(TierSpell(**t) for t in i.get("tiers", [])),
         review=i.get("review", {}),
+        tier_month=i.get("tier_month"),
     )
 
 
@@ -102,7 +115,9 @@ def _binding_item(x: Binding) -> dict[str, Any]:
 
 
 def _binding_from(i: dict[str, Any]) -> Binding:
-    return Binding(**_fields(Binding, i))
+    fields = _fields(Binding, i)
+    fields["others"] = tuple(Bond(**b) for b in i.get("others", []))
+    return Binding(**fields)
 
 
 def _account_item(x: Account) -> dict[str, Any]:
@@ -125,6 +140,7 @@ def _order_from(i: dict[str, Any]) -> CommissionOrder:
     fields["refunds"] = i.get("refunds", {})
     fields["returning"] = bool(i.get("returning"))
     fields["reversed_fen"] = i.get("reversed_fen", 0)
+    fields["rejected"] = tuple(i.get("rejected", []))
     return CommissionOrder(**fields)
 
 
@@ -137,6 +153,7 @@ def _entry_item(x: DayEntry) -> dict[str, Any]:
 def _entry_from(i: dict[str, Any]) -> DayEntry:
     fields = _fields(DayEntry, i)
     fields["returning"] = bool(fields.get("returning"))
+    fields["adjustment"] = bool(fields.get("adjustment"))
     return DayEntry(**fields)
 
 
@@ -150,7 +167,7 @@ def _move_from(i: dict[str, Any]) -> Movement:
 
 def _day_item(x: LeaderDay) -> dict[str, Any]:
     item = {"pk": f"LEADER#{x.leader_id}", "sk": f"DAY#{x.day}", **asdict(x)}
-    if x.status == "open":
+    if x.status != "settled":  # the run finds it until it is settled
         item["work_pk"] = f"ACTIVE#{x.day}#{shard_of(x.leader_id, ACTIVE_SHARDS)}"
         item["work_sk"] = x.leader_id
     return item
@@ -171,16 +188,51 @@ def _day_from(i: dict[str, Any]) -> LeaderDay:
 
 def _withdrawal_item(x: Withdrawal) -> dict[str, Any]:
     item = {"pk": f"LEADER#{x.leader_id}", "sk": f"WD#{x.withdrawal_id}", **asdict(x)}
-    item["payouts"] = [asdict(p) for p in x.payouts]
+    del item["ended"]  # each ended payout is its own item
     item["list_pk"] = f"WDS#{x.leader_id}"
     item["list_sk"] = f"{x.requested_at}#{x.withdrawal_id}"
     return item
 
 
 def _withdrawal_from(i: dict[str, Any]) -> Withdrawal:
-    fields = _fields(Withdrawal, i)
-    fields["payouts"] = tuple(Payout(**p) for p in i.get("payouts", []))
-    return Withdrawal(**fields)
+    return Withdrawal(**_fields(Withdrawal, i))
+
+
+def _ended_item(x: EndedPayout) -> dict[str, Any]:
+    return {
+        "pk": f"LPAYOUT#{x.leader_id}#{x.withdrawal_id}",
+        "sk": x.payout.payout_id,
+        **asdict(x.payout),
+    }
+
+
+def _payout_from(i: dict[str, Any]) -> Payout:
+    return Payout(**_fields(Payout, i))
+
+
+def _mark_key(leader_id: str, order_id: str) -> dict[str, Any]:
+    return {"pk": f"LEADER#{leader_id}", "sk": f"PRICE#{order_id}"}
+
+
+def _run_key(period: str, shard: int) -> dict[str, Any]:
+    return {"pk": f"LRUN#{period}#{shard}", "sk": "RUN"}
+
+
+def _check(table: str, key: dict[str, Any], condition: str, **extra: Any) -> dict[str, Any]:
+    """A transaction ConditionCheck on an item the change does not write."""
+    check: dict[str, Any] = {
+        "TableName": table,
+        "Key": to_attributes(key),
+        "ConditionExpression": condition,
+        **extra,
+    }
+    return {"ConditionCheck": check}
+
+
+def _version_is(version: int) -> dict[str, Any]:
+    if version == 0:
+        return {}
+    return {"ExpressionAttributeValues": {":v": {"N": str(version)}}}
 
 
 def _rating_item(x: Rating) -> dict[str, Any]:
@@ -265,6 +317,42 @@ class DynamoLeadersStore:
         item = self._get(f"LEADER#{leader_id}", f"DAY#{day}")
         return _day_from(item) if item else None
 
+    def close_day(self, leader_id: str, day: str) -> LeaderDay | None:
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes({"pk": f"LEADER#{leader_id}", "sk": f"DAY#{day}"}),
+                UpdateExpression="SET #s = :closing ADD version :one",
+                ConditionExpression="#s = :open",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":closing": {"S": "closing"},
+                    ":open": {"S": "open"},
+                    ":one": {"N": "1"},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return self.day(leader_id, day)  # closing or settled already, or no such day
+        return _day_from(from_attributes(response["Attributes"]))
+
+    def run_started(self, period: str, shard: int) -> bool:
+        key = _run_key(period, shard)
+        return self._get(key["pk"], key["sk"]) is not None
+
+    def start_run(self, period: str, shard: int, at: str) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes({**_run_key(period, shard), "period": period, "at": at}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
     def entry(self, leader_id: str, day: str, order_id: str) -> DayEntry | None:
         item = self._get(f"LDAY#{leader_id}#{day}", f"ENTRY#{order_id}")
         return _entry_from(item) if item else None
@@ -299,6 +387,29 @@ class DynamoLeadersStore:
         item = self._get(f"LEADER#{leader_id}", f"WD#{withdrawal_id}")
         return _withdrawal_from(item) if item else None
 
+    def ended_payout(self, leader_id: str, withdrawal_id: str, payout_id: str) -> Payout | None:
+        item = self._get(f"LPAYOUT#{leader_id}#{withdrawal_id}", payout_id)
+        return _payout_from(item) if item else None
+
+    def ended_payouts(self, leader_id: str, withdrawal_id: str) -> list[Payout]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"LPAYOUT#{leader_id}#{withdrawal_id}"}},
+            ConsistentRead=True,
+        )
+        return [_payout_from(i) for i in items]
+
+    def price_marks(self, leader_id: str) -> list[PriceMark]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :p AND begins_with(sk, :marks)",
+            ExpressionAttributeValues={
+                ":p": {"S": f"LEADER#{leader_id}"},
+                ":marks": {"S": "PRICE#"},
+            },
+            ConsistentRead=True,
+        )
+        return [PriceMark(**_fields(PriceMark, i)) for i in items]
+
     def _newest(self, list_pk: str, limit: int) -> list[dict[str, Any]]:
         response = self._client.query(
             TableName=self._table,
@@ -315,6 +426,10 @@ class DynamoLeadersStore:
 
     def bound_members(self, leader_id: str, limit: int) -> list[Binding]:
         return [_binding_from(i) for i in self._newest(f"BOUND#{leader_id}", limit)]
+
+    def rating(self, leader_id: str, month: str, cause: str) -> Rating | None:
+        item = self._get(f"LNPS#{leader_id}#{month}", cause)
+        return Rating(**_fields(Rating, item)) if item else None
 
     def ratings(self, leader_id: str, month: str) -> list[Rating]:
         items = self._query_all(
@@ -348,6 +463,17 @@ class DynamoLeadersStore:
         markers = [n for n, (_, v) in enumerate(change.withdrawals) if v == 0]
         actions += [_versioned_put(t, _leader_item(x), v) for x, v in change.leaders]
         actions += [_versioned_put(t, _binding_item(x), v) for x, v in change.bindings]
+        actions += [
+            {
+                "Delete": {
+                    "TableName": t,
+                    "Key": to_attributes({"pk": f"MEMBER#{member_id}", "sk": "BINDING"}),
+                    "ConditionExpression": "version = :expected",
+                    "ExpressionAttributeValues": {":expected": {"N": str(v)}},
+                }
+            }
+            for member_id, v in change.unbound
+        ]
         actions += [_versioned_put(t, _account_item(x), v) for x, v in change.accounts]
         actions += [_versioned_put(t, _order_item(x), v) for x, v in change.orders]
         actions += [_versioned_put(t, _entry_item(x), v) for x, v in change.entries]
@@ -378,13 +504,79 @@ class DynamoLeadersStore:
             _plain_put(
                 t, {"pk": f"MACTIVE#{month}#{shard_of(leader, ACTIVE_SHARDS)}", "sk": leader}
             )
-            for leader, month in change.month_active
+            for leader, month in dict.fromkeys(change.month_active)
         ]
         actions += [_plain_put(t, _rating_item(r)) for r in change.ratings]
+        actions += [
+            {
+                "Put": {
+                    "TableName": t,
+                    "Item": to_attributes(_ended_item(e)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for e in change.ended_payouts
+        ]
+        actions += [
+            _plain_put(t, {**_mark_key(m.leader_id, m.order_id), **asdict(m)}) for m in change.marks
+        ]
+        actions += [
+            {"Delete": {"TableName": t, "Key": to_attributes(_mark_key(lid, oid))}}
+            for lid, oid in change.unmarked
+        ]
+        actions += self._conditions(change)
         actions += [outbox_put(self._event_log_table, e) for e in change.events]
         if len(actions) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"{len(actions)} actions do not fit one transaction")
         transact(self._client, actions, idempotency_markers=markers)
+
+    def _conditions(self, change: LeadersChange) -> list[dict[str, Any]]:
+        """ConditionChecks: new leader-days before their run, days still open, accounts and
+        leaders unchanged since read (none on an item the change writes: its own condition is
+        stronger, and a transaction touches an item once)."""
+        t = self._table
+        runs = sorted(
+            {(d.day, shard_of(d.leader_id, ACTIVE_SHARDS)) for d, v in change.days if v == 0}
+            | {(r.month, shard_of(r.leader_id, ACTIVE_SHARDS)) for r in change.ratings}
+        )
+        checks = [
+            _check(t, _run_key(day, shard), "attribute_not_exists(pk)") for day, shard in runs
+        ]
+        written_days = {(d.leader_id, d.day) for d, _ in change.days}
+        checks += [
+            _check(
+                t,
+                {"pk": f"LEADER#{lid}", "sk": f"DAY#{day}"},
+                "#s = :open",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":open": {"S": "open"}},
+            )
+            for lid, day in change.open_days
+            if (lid, day) not in written_days
+        ]
+        written_accounts = {a.leader_id for a, _ in change.accounts}
+        checks += [
+            _check(
+                t,
+                {"pk": f"LEADER#{lid}", "sk": "ACCOUNT"},
+                "attribute_not_exists(pk)" if v == 0 else "version = :v",
+                **_version_is(v),
+            )
+            for lid, v in change.seen_accounts
+            if lid not in written_accounts
+        ]
+        written_leaders = {x.leader_id for x, _ in change.leaders}
+        checks += [
+            _check(
+                t,
+                {"pk": f"LEADER#{lid}", "sk": "PROFILE"},
+                "attribute_not_exists(pk)" if v == 0 else "version = :v",
+                **_version_is(v),
+            )
+            for lid, v in change.seen_leaders
+            if lid not in written_leaders
+        ]
+        return checks
 
 
 # -- wiring (the capability's settings are set only on its functions) ----------------------------
@@ -416,11 +608,3 @@ def commission_scheme() -> CommissionScheme:
     """The scheme from SSM (cached five minutes), so a rate changes without a deploy."""
     name = f"{settings().parameter_path}/leaders/scheme"
     return CommissionScheme.model_validate_json(wiring.parameters().require(name))
-
-
-def member_root(member_id: str) -> str:
-    """The live member behind an id (merges followed); an unknown or erased id stays itself."""
-    try:
-        return current(wiring.member_store(), member_id).member_id
-    except (NotFound, Gone):
-        return member_id

@@ -74,16 +74,20 @@ class DynamoMemberStore:
         self._table = table
         self._event_log_table = event_log_table
 
-    def claims(self, refs: Sequence[IdentityKey]) -> dict[IdentityKey, str]:
+    def claims(
+        self, refs: Sequence[IdentityKey], *, consistent: bool = False
+    ) -> dict[IdentityKey, str]:
         keys = [claim_key(ref) for ref in dict.fromkeys(refs)]
-        rows = batch_get(self._client, self._table, keys)
+        rows = batch_get(self._client, self._table, keys, consistent=consistent)
         return {(row["type"], row["key"]): row["member_id"] for row in rows}
 
-    def members(self, member_ids: Collection[str]) -> dict[str, Member]:
+    def members(
+        self, member_ids: Collection[str], *, consistent: bool = False
+    ) -> dict[str, Member]:
         keys = [member_key(m) for m in dict.fromkeys(member_ids)]
         return {
             row["member_id"]: member_from_item(row)
-            for row in batch_get(self._client, self._table, keys)
+            for row in batch_get(self._client, self._table, keys, consistent=consistent)
         }
 
     def commit(self, change: IdentityChange) -> None:

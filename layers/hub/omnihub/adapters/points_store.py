@@ -3,14 +3,19 @@
 Keys:
 - account       pk=ACCT#<member>  sk=ACCOUNT         due: DUE#account#<shard>, <due_at>#<member>
 - ledger entry  pk=ACCT#<member>  sk=ENTRY#<cause>    ledger: LEDGER#<member>, <at>#<cause>
-- redemption    pk=ACCT#<member>  sk=REDEEM#<id>
+- redemption    pk=REDEEM#<id>    sk=REDEEM          (by its id alone: a retry after a merge)
+- marker        pk=CAUSE#<key>    sk=CAUSE           (a once-only cause: an activity id)
 - order         pk=ORDER#<order>  sk=ORDER           due: DUE#order#<shard>, <matures_at>#<order>
+                                                     orders: HOLDER#<member>, <paid_at>#<order>
 The due index is sparse (only what has a due time) and sharded so no partition takes the whole
-night's writes; a daily run queries each shard up to now.
+night's writes; a daily run queries each shard up to now. The orders index lists the paid
+orders a member holds now (merges and un-merges re-point them), newest first: the member's
+file, and what an un-merge or erasure must look at, without a scan.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -24,7 +29,15 @@ from omnihub.adapters.dynamo import (
 )
 from omnihub.adapters.event_log import outbox_put
 from omnihub.points.daily import shard_of
-from omnihub.points.model import Account, LedgerEntry, Line, Order, PointsChange, Redemption
+from omnihub.points.model import (
+    Account,
+    LedgerEntry,
+    Line,
+    Marker,
+    Order,
+    PointsChange,
+    Redemption,
+)
 from omnihub.points.ports import DueKind
 
 
@@ -33,6 +46,7 @@ def account_item(account: Account) -> dict[str, Any]:
     item["buckets"] = dict(account.buckets)
     item["spend"] = dict(account.spend)
     item["activity"] = dict(account.activity)
+    item["departed"] = dict(account.departed)
     item["available"] = account.available  # for people reading the table; derived from buckets
     if account.due_at and not account.merged_into:
         item["due_pk"] = f"DUE#account#{shard_of(account.member_id)}"
@@ -53,6 +67,7 @@ def _account_from(item: dict[str, Any]) -> Account:
         expiry_notified=item.get("expiry_notified", ""),
         merged_into=item.get("merged_into"),
         due_at=item.get("due_at"),
+        departed=item.get("departed", {}),
     )
 
 
@@ -60,9 +75,13 @@ def order_item(order: Order) -> dict[str, Any]:
     item = {"pk": f"ORDER#{order.order_id}", "sk": "ORDER", **asdict(order)}
     item["lines"] = {k: asdict(v) for k, v in order.lines.items()}
     item["refunds"] = {k: dict(v) for k, v in order.refunds.items()}
+    item["rejected"] = dict(order.rejected)
     if order.matures_at and not order.matured:
         item["due_pk"] = f"DUE#order#{shard_of(order.order_id)}"
         item["due_sk"] = f"{order.matures_at}#{order.order_id}"
+    if order.member_id and order.paid_at:
+        item["holder_pk"] = f"HOLDER#{order.member_id}"
+        item["holder_sk"] = f"{order.paid_at}#{order.order_id}"
     return item
 
 
@@ -77,6 +96,8 @@ def _order_from(item: dict[str, Any]) -> Order:
             "spend_month",
             "completed_at",
             "matures_at",
+            "via",
+            "credited",
         )
     }
     return Order(
@@ -85,6 +106,7 @@ def _order_from(item: dict[str, Any]) -> Order:
         matured=bool(item.get("matured")),
         lines={k: Line(**v) for k, v in item.get("lines", {}).items()},
         refunds=item.get("refunds", {}),
+        rejected=item.get("rejected", {}),
         **fields,
     )
 
@@ -129,12 +151,16 @@ class DynamoPointsStore:
         item = self._get(f"ORDER#{order_id}", "ORDER")
         return _order_from(item) if item else None
 
-    def redemption(self, member_id: str, redemption_id: str) -> Redemption | None:
-        item = self._get(f"ACCT#{member_id}", f"REDEEM#{redemption_id}")
+    def redemption(self, redemption_id: str) -> Redemption | None:
+        item = self._get(f"REDEEM#{redemption_id}", "REDEEM")
         if item is None:
             return None
         fields = Redemption.__dataclass_fields__
         return Redemption(**{k: v for k, v in item.items() if k in fields})
+
+    def marker(self, key: str) -> Marker | None:
+        item = self._get(f"CAUSE#{key}", "CAUSE")
+        return Marker(item["key"], item["member_id"], item["at"]) if item else None
 
     def commit(self, change: PointsChange) -> None:
         table = self._table
@@ -143,10 +169,12 @@ class DynamoPointsStore:
         first_marker = len(actions)
         actions += [_new_put(table, _entry_item(e)) for e in change.entries]
         actions += [
-            _new_put(
-                table, {"pk": f"ACCT#{r.member_id}", "sk": f"REDEEM#{r.redemption_id}", **asdict(r)}
-            )
+            _new_put(table, {"pk": f"REDEEM#{r.redemption_id}", "sk": "REDEEM", **asdict(r)})
             for r in change.redemptions
+        ]
+        actions += [
+            _new_put(table, {"pk": f"CAUSE#{m.key}", "sk": "CAUSE", **asdict(m)})
+            for m in change.markers
         ]
         markers = range(first_marker, len(actions))
         actions += [outbox_put(self._event_log_table, e) for e in change.events]
@@ -166,6 +194,24 @@ class DynamoPointsStore:
             LedgerEntry(**{k: v for k, v in from_attributes(i).items() if k in fields})
             for i in response.get("Items", [])
         ]
+
+    def orders_of(
+        self, member_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[Order], str | None]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "orders",
+            "KeyConditionExpression": "holder_pk = :h",
+            "ExpressionAttributeValues": {":h": {"S": f"HOLDER#{member_id}"}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if after:
+            request["ExclusiveStartKey"] = json.loads(after)
+        response = self._client.query(**request)
+        orders = [_order_from(from_attributes(i)) for i in response.get("Items", [])]
+        cursor = response.get("LastEvaluatedKey")
+        return orders, json.dumps(cursor) if cursor else None
 
     def due(
         self, kind: DueKind, shard: int, until: str, after: str | None, limit: int

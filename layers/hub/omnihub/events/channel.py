@@ -6,6 +6,8 @@ times are RFC 3339 with an offset. Unknown fields are refused so a typo cannot p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,8 +17,11 @@ from pydantic import (
     Field,
     StrictInt,
     TypeAdapter,
+    ValidationError,
     field_validator,
+    model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 IdentityType = Literal[
     "phone",
@@ -42,6 +47,29 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _refuse(loc: tuple[str | int, ...], kind: str, message: str, value: object) -> ValidationError:
+    """An error at a field inside the model (a model validator alone can only blame the whole
+    model); pydantic prefixes the path, so the answer names e.g. `data.amount_fen`."""
+    error = PydanticCustomError(kind, message)
+    return ValidationError.from_exception_data(
+        "channel event", [InitErrorDetails(type=error, loc=loc, input=value)]
+    )
+
+
+def _unique_line_ids(field: str, line_ids: Sequence[str]) -> None:
+    """Line ids are unique within an order (and within a refund): the first repeat is named."""
+    seen: set[str] = set()
+    for index, line_id in enumerate(line_ids):
+        if line_id in seen:
+            raise _refuse(
+                (field, index, "line_id"),
+                "duplicate_line_id",
+                "line_id must be unique within the order",
+                line_id,
+            )
+        seen.add(line_id)
+
+
 class Identity(Strict):
     type: IdentityType
     value: Annotated[str, Field(max_length=256)]
@@ -53,11 +81,23 @@ class Profile(Strict):
     name: ShortText | None = None
     nickname: ShortText | None = None
     gender: Literal["male", "female", "unknown"] | None = None
-    birthday: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    birthday: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None = None
     province: ShortText | None = None
     city: ShortText | None = None
     address: Annotated[str, Field(max_length=512)] | None = None
     email: ShortText | None = None
+
+    @field_validator("birthday")
+    @classmethod
+    def _a_real_date(cls, value: str | None) -> str | None:
+        """The pattern lets `1990-02-30` through; whatever reads a birthday later must not
+        be the first to find out."""
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError as error:
+                raise ValueError("birthday must be a real date, YYYY-MM-DD") from error
+        return value
 
 
 class MemberPart(Strict):
@@ -85,13 +125,19 @@ class OrderPaid(Strict):
     leader_id: Id | None = None
     store_id: Id | None = None
 
-    @field_validator("items")
-    @classmethod
-    def _unique_lines(cls, items: list[OrderLine]) -> list[OrderLine]:
-        seen = [line.line_id for line in items]
-        if len(seen) != len(set(seen)):
-            raise ValueError("line_id must be unique within an order")
-        return items
+    @model_validator(mode="after")
+    def _lines_add_up(self) -> OrderPaid:
+        """Line ids are unique; `amount_fen` is the sum of the lines' `paid_fen` (SPEC 3.1.1)."""
+        _unique_line_ids("items", [line.line_id for line in self.items])
+        total = sum(line.paid_fen for line in self.items)
+        if self.amount_fen != total:
+            raise _refuse(
+                ("amount_fen",),
+                "amount_mismatch",
+                f"amount_fen must be the sum of the lines' paid_fen ({total})",
+                self.amount_fen,
+            )
+        return self
 
 
 class OrderCompleted(Strict):
@@ -107,6 +153,11 @@ class OrderRefunded(Strict):
     order_id: Id
     refund_id: Id
     lines: Annotated[list[RefundLine], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _lines_once(self) -> OrderRefunded:
+        _unique_line_ids("lines", [line.line_id for line in self.lines])
+        return self
 
 
 class PointsActivity(Strict):
@@ -134,6 +185,16 @@ class _Envelope(Strict):
     event_id: Id
     occurred_at: AwareDatetime
     member: MemberPart = MemberPart()
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _has_a_utc_time(cls, value: datetime) -> datetime:
+        """`0001-01-01T00:00+08:00` is valid RFC 3339 but has no UTC time (OverflowError)."""
+        try:
+            value.astimezone(UTC)
+        except OverflowError as error:
+            raise ValueError("occurred_at is out of range") from error
+        return value
 
 
 class MemberIdentified(_Envelope):

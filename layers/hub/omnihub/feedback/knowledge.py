@@ -1,22 +1,36 @@
 """The knowledge base: FAQ answers the hub may send on its own (SPEC 4.3), kept as data.
 
 The entries live in `data/knowledge.json` so that the service team can edit answers without a
-code change. An entry matches a text when every one of its `all_of` groups has a term in the text
-and none of its `none_of` terms is there. Terms of two or more characters match anywhere in the
-normalized text (jieba may glue "开发票" into one token, and "发票" must still match); a
-one-character term ("米", "油", "退") only matches a whole token, so 玉米油 is no rice.
+code change. An entry answers only a question about what it is about: its SUBJECT (the products,
+or the thing, it explains) and its ATTRIBUTE (what it tells about them: shelf life, smoke point,
+how to store...). A text matches an entry when
+- it names one of the entry's subject terms, or it names no subject at all and one of the
+  entry's `implied_by` terms (attribute terms that are only ever said of that subject: "烟点" is
+  oil's), with nothing else in the text but the entry's terms and filler (question words,
+  pronouns: "保质期多久？" is about the product bought; "牛奶保质期多久" is not);
+- it names one of the entry's attribute terms, and a term of each further `all_of` group;
+- and none of its `none_of` exclusions ("米饭": cooked rice is not rice's shelf life; "电饭煲":
+  a rice cooker smoking is no smoke point). An exclusion found inside a longer term of the
+  entry that the text names does not count (饺子 in 饺子粉).
+
+Terms of two or more characters match anywhere in the normalized text (jieba may glue "开发票"
+into one token, and "发票" must still match); a one-character term ("米", "油", "退") only
+matches a whole token, so 玉米油 is no rice.
 
 An answer is only sent when it is confident:
 - an entry whose matched terms all sit inside another matching entry's longer terms is that
   other entry's weaker reading ("大米保存多久": 保存 sits in 保存多久, so shelf life, not storage);
-- of what remains, the entry with the most groups wins ("花生油保质期" is the oil entry, not the
-  general one), but only if it is alone: two equally specific answers mean the customer asked two
-  things, or something we cannot tell apart, and a person answers instead.
+- of what remains, the entry with the most groups wins, but only if it is alone: two equally
+  specific answers mean the customer asked two things, or something we cannot tell apart, and a
+  person answers instead;
+- and only if it answers every question of the text: "大米保质期多久？你们门店几点关门？" asks
+  two things, the answer covers one, so a person answers both.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -28,9 +42,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from omnihub.feedback import segment
 
 KNOWLEDGE_PATH = Path(__file__).with_name("data") / "knowledge.json"
-KNOWLEDGE_FORMAT = "omnihub-faq/1"
+KNOWLEDGE_FORMAT = "omnihub-faq/2"
 
 Term = Annotated[str, Field(min_length=1, max_length=32)]
+Terms = Annotated[list[Term], Field(min_length=1)]
 
 
 class EntryData(BaseModel):
@@ -40,7 +55,10 @@ class EntryData(BaseModel):
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_.]+$")]
     title: str
-    all_of: Annotated[list[Annotated[list[Term], Field(min_length=1)]], Field(min_length=1)]
+    subject: Terms
+    attribute: Terms
+    implied_by: list[Term] = []
+    all_of: list[Terms] = []
     none_of: list[Term] = []
     answer: Annotated[str, Field(min_length=1, max_length=500)]
     examples: list[str] = []
@@ -51,6 +69,7 @@ class KnowledgeFile(BaseModel):
 
     format: str
     about: str = ""
+    filler: list[Term] = []
     entries: Annotated[list[EntryData], Field(min_length=1)]
 
 
@@ -60,10 +79,18 @@ class Entry:
 
     id: str
     title: str
-    all_of: tuple[tuple[str, ...], ...]
-    none_of: tuple[str, ...]
+    subject: tuple[str, ...]
+    attribute: tuple[str, ...]
     answer: str
-    examples: tuple[str, ...]
+    implied_by: tuple[str, ...] = ()
+    all_of: tuple[tuple[str, ...], ...] = ()
+    none_of: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+    @property
+    def groups(self) -> int:
+        """How specific the entry is: subject, attribute and each further group."""
+        return 2 + len(self.all_of)
 
 
 @dataclass(frozen=True)
@@ -85,8 +112,42 @@ class Lookup:
     candidates: tuple[str, ...]
 
 
-def _found(term: str, text: str, tokens: frozenset[str]) -> bool:
-    return term in tokens if len(term) == 1 else term in text
+Span = tuple[int, int]
+#: A sentence of normalized text and what ends it; one ending in "?" is a question.
+_SENTENCE = re.compile(r"[^?!.;。]+([?!.;。]*)")
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A normalized text and its word-like tokens with their character spans."""
+
+    norm: str
+    tokens: tuple[tuple[Span, str], ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        norm = segment.normalize(text)
+        tokens = tuple(
+            ((base + at, base + at + len(token)), token)
+            for base, clause in segment.clause_spans(norm)
+            for at, token in segment.cut_with_offsets(clause)
+        )
+        return cls(norm, tokens)
+
+    def spans(self, term: str) -> list[Span]:
+        """Where a term occurs: anywhere for two or more characters, whole tokens for one."""
+        if len(term) == 1:
+            return [span for span, token in self.tokens if token == term]
+        found: list[Span] = []
+        at = self.norm.find(term)
+        while at >= 0:
+            found.append((at, at + len(term)))
+            at = self.norm.find(term, at + 1)
+        return found
+
+
+def _inside(span: Span, spans: Sequence[Span]) -> bool:
+    return any(s[0] <= span[0] and span[1] <= s[1] and s != span for s in spans)
 
 
 def _within(shorter: Sequence[str], longer: Sequence[str]) -> bool:
@@ -99,61 +160,94 @@ def _within(shorter: Sequence[str], longer: Sequence[str]) -> bool:
 class KnowledgeBase:
     """Entries and the confident-answer rule (see the module docstring)."""
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, entries: Sequence[Entry], filler: Sequence[str] = ()) -> None:
         ids = [e.id for e in entries]
         if len(ids) != len(set(ids)):
             raise ValueError("knowledge entry ids must be unique")
+        for e in entries:
+            stray = set(e.implied_by) - set(e.attribute)
+            if stray:
+                raise ValueError(f"{e.id}: implied_by terms must be attribute terms: {stray}")
         self.entries = tuple(entries)
+        self.filler = frozenset(filler)
 
     @classmethod
     def from_file(cls, path: Path = KNOWLEDGE_PATH) -> KnowledgeBase:
         data = KnowledgeFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
         if data.format != KNOWLEDGE_FORMAT:
             raise ValueError(f"{path}: expected format {KNOWLEDGE_FORMAT}, got {data.format}")
-        norm = segment.normalize
+
+        def norm(terms: Sequence[str]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(segment.normalize(t) for t in terms))
+
         return cls(
             [
                 Entry(
                     id=e.id,
                     title=e.title,
-                    all_of=tuple(tuple(norm(t) for t in group) for group in e.all_of),
-                    none_of=tuple(norm(t) for t in e.none_of),
+                    subject=norm(e.subject),
+                    attribute=norm(e.attribute),
                     answer=e.answer,
+                    implied_by=norm(e.implied_by),
+                    all_of=tuple(norm(group) for group in e.all_of),
+                    none_of=norm(e.none_of),
                     examples=tuple(e.examples),
                 )
                 for e in data.entries
-            ]
+            ],
+            filler=norm(data.filler),
+        )
+
+    def _match(self, entry: Entry, text: _Text) -> KnowledgeMatch | None:
+        """The entry's reading of the text, or None (see the module docstring)."""
+
+        def hits(terms: Sequence[str]) -> dict[str, list[Span]]:
+            return {t: s for t in terms if (s := text.spans(t))}
+
+        subject = hits(entry.subject)
+        attribute = hits(entry.attribute)
+        groups = [hits(group) for group in entry.all_of]
+        if not attribute or not all(groups):
+            return None
+        if not subject and not (set(attribute) & set(entry.implied_by)):
+            return None
+        found = [subject, attribute, *groups]
+        named = [span for group in found for spans in group.values() for span in spans]
+        for term in entry.none_of:
+            if any(not _inside(span, named) for span in text.spans(term)):
+                return None
+        if not subject and not self._nothing_else(text, named):
+            return None
+        terms = tuple(dict.fromkeys(t for group in found for t in group))
+        return KnowledgeMatch(entry.id, entry.title, entry.answer, terms, entry.groups)
+
+    def _nothing_else(self, text: _Text, named: Sequence[Span]) -> bool:
+        """Every token is filler or overlaps a term the entry matched on: no other subject."""
+        return all(
+            token in self.filler or any(s < span[1] and span[0] < e for s, e in named)
+            for span, token in text.tokens
         )
 
     def matches(self, text: str) -> list[KnowledgeMatch]:
         """Every entry the text satisfies, in file order."""
-        norm = segment.normalize(text)
-        tokens = frozenset(segment.tokenize(text))
-        found: list[KnowledgeMatch] = []
-        for entry in self.entries:
-            if any(_found(t, norm, tokens) for t in entry.none_of):
-                continue
-            terms: list[str] = []
-            for group in entry.all_of:
-                hits = [t for t in group if _found(t, norm, tokens)]
-                if not hits:
-                    break
-                terms.extend(hits)
-            else:
-                found.append(
-                    KnowledgeMatch(
-                        entry_id=entry.id,
-                        title=entry.title,
-                        answer=entry.answer,
-                        terms=tuple(dict.fromkeys(terms)),
-                        groups=len(entry.all_of),
-                    )
-                )
-        return found
+        return self._matches(_Text.of(text))
+
+    def _matches(self, read: _Text) -> list[KnowledgeMatch]:
+        return [m for entry in self.entries if (m := self._match(entry, read)) is not None]
+
+    @staticmethod
+    def _answers_every_question(answer: KnowledgeMatch, read: _Text) -> bool:
+        """Each sentence that ends in "?" names a term the answer matched on."""
+        questions = [m.span() for m in _SENTENCE.finditer(read.norm) if "?" in m.group(1)]
+        if len(questions) < 2:
+            return True
+        spans = [span for term in answer.terms for span in read.spans(term)]
+        return all(any(a <= s and e <= b for s, e in spans) for a, b in questions)
 
     def lookup(self, text: str) -> Lookup:
         """The answer to send, only when one entry clearly fits."""
-        found = self.matches(text)
+        read = _Text.of(text)
+        found = self._matches(read)
         standing = [
             m for m in found if not any(o is not m and _within(m.terms, o.terms) for o in found)
         ]
@@ -161,7 +255,7 @@ class KnowledgeBase:
         if standing:
             best = max(m.groups for m in standing)
             top = [m for m in standing if m.groups == best]
-            if len(top) == 1:
+            if len(top) == 1 and self._answers_every_question(top[0], read):
                 answer = top[0]
         return Lookup(answer=answer, candidates=tuple(m.entry_id for m in found))
 

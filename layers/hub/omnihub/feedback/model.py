@@ -51,6 +51,9 @@ class FeedbackRecord:
     priority: str | None
     knowledge_entry: str | None
     on_board: bool
+    via: str | None = None
+    """The lineage of the identity that brought it (`identity.chain`): an un-merge takes it
+    along with that identity."""
 
     def summary(self) -> dict[str, Any]:
         """What a member's file shows: never the text."""
@@ -82,14 +85,42 @@ class ClusterKey:
         return f"{self.scope}:{self.key}:{self.topic}"
 
 
+TallyKind = Literal["topics", "food_safety"]
+
+
+@dataclass(frozen=True, order=True)
+class Tally:
+    """Where reports about one thing are counted: the problem topics of a SKU or a batch
+    (clusters), or the food-safety reports on a batch (holds)."""
+
+    scope: Scope
+    key: str
+    kind: TallyKind = "topics"
+
+    def cluster(self, topic: str) -> ClusterKey:
+        return ClusterKey(self.scope, self.key, topic)
+
+
 @dataclass(frozen=True)
 class Observation:
-    """One report counted under a cluster key; it expires when it can no longer count."""
+    """One report on a tally, counted under each of its topics, once per reporter (the member,
+    or the report itself when it has none); it expires when it can no longer count."""
 
-    key: ClusterKey
+    tally: Tally
+    topics: tuple[str, ...]
+    reporter: str
     ref: str
     at: datetime
     keep_for: timedelta
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One topic of a tally over a window: distinct reporters, and its reports' references
+    (oldest first, at most the limit asked)."""
+
+    reporters: int = 0
+    refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

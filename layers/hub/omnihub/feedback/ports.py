@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from omnihub.events.domain import DomainEvent
-from omnihub.feedback.model import BatchHold, ClusterKey, Episode, FeedbackWrite
+from omnihub.feedback.model import (
+    BatchHold,
+    ClusterKey,
+    Counted,
+    Episode,
+    FeedbackWrite,
+    Tally,
+)
 
 
 class ClusterStore(Protocol):
@@ -17,18 +24,17 @@ class ClusterStore(Protocol):
         """The keys whose episode is still open at `now`, and whether the batch is held."""
         ...
 
-    def count(self, key: ClusterKey, since: datetime, stop_at: int) -> int:
-        """Reports observed under `key` since `since` (strongly consistent); may stop counting
-        once `stop_at` is reached."""
+    def tally(
+        self, tally: Tally, topics: Collection[str], since: datetime, limit: int
+    ) -> dict[str, Counted]:
+        """For each topic asked, the distinct reporters observed under it on `tally` since
+        `since` (strongly consistent) and the references of those reports, oldest first, at
+        most `limit`. One read of the tally serves every topic."""
         ...
 
-    def refs(self, key: ClusterKey, since: datetime, limit: int) -> list[str]:
-        """References of the reports observed under `key` since `since`, oldest first."""
-        ...
-
-    def open_episode(self, episode: Episode, event: DomainEvent) -> bool:
-        """Record the episode and publish its event, unless an episode of the key is open:
-        then nothing, and False."""
+    def open_episodes(self, found: Sequence[tuple[Episode, DomainEvent]]) -> tuple[Episode, ...]:
+        """Record the episodes and publish their events in one write, leaving out each whose
+        key has an episode open; returns the episodes opened."""
         ...
 
     def request_hold(self, hold: BatchHold, event: DomainEvent) -> bool:
@@ -47,14 +53,18 @@ class FeedbackStore(ClusterStore, Protocol):
         """The member's newest feedback, without the text."""
         ...
 
-    def move_feedback(self, absorbed: str, target: Callable[[], tuple[str, bool]]) -> int:
-        """Move every feedback of an absorbed member to the member `target()` names (asked only
-        if there is something to move; True with it: that member was erased, drop the texts).
-        Returns how many moved; repeating it moves nothing more."""
+    def move_feedback(self, member_id: str, where: Callable[[str | None], tuple[str, bool]]) -> int:
+        """Move each feedback recorded on `member_id` to the member `where(via)` names for its
+        lineage (asked once per lineage, only when there is feedback, and again after a lost
+        race; True with it: that member was erased, drop the text and the lineage); feedback
+        `where` puts on `member_id` itself stays. Each move is conditioned on its target being
+        still live and its lineage still leading there. Returns how many moved; repeating it
+        moves nothing more."""
         ...
 
     def redact_feedback(self, member_id: str, at: datetime) -> int:
-        """Drop the texts of a member's feedback (erasure); the readings stay."""
+        """Drop the texts and the lineage of a member's feedback (erasure); the readings
+        stay."""
         ...
 
     def clusters(self, limit: int) -> list[dict[str, Any]]:

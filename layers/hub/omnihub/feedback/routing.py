@@ -3,14 +3,23 @@
 | reading | outcome | events |
 |---|---|---|
 | risk high (food safety) | P1 ticket | ticket.requested, alert.food_safety, acknowledgement |
-| complaint (or 1-2 stars with nothing else said) | P2 ticket | ticket.requested, acknowledgement |
+| complaint | P2 ticket | ticket.requested, acknowledgement |
 | inquiry the knowledge base answers | answered | notification.requested with the answer |
 | inquiry it cannot answer | P3 ticket | ticket.requested, acknowledgement |
 | suggestion | product board (P4: no ticket) | notification.requested (thanks) |
-| praise (or 4-5 stars with nothing else said) | thanked | notification.requested (thanks) |
+| praise | thanked | notification.requested (thanks) |
 | anything else | kept | none |
 
-One refinement of the classifier's reading: a question about a subject the knowledge base
+The intent routed on is the classifier's, re-read by READINGS (data, first match wins; D52):
+1-2 stars make a complaint (an inquiry too: the knowledge base's answer becomes a hint); a
+text that asks without a question mark, left as `other` or as a complaint on tone alone, is a
+question ("我的积分能换什么东西": answered, or a P3 ticket); a clearly negative text (sentiment
+neg, intensity from NEGATIVE_TONE) that the classifier left as `other` or `suggestion` is a
+complaint, whatever the stars ("这油炒菜一直冒烟，呛得不行"; a suggestion made in anger keeps its
+place on the board too); 4-5 stars on a text that says nothing are praise. No negative reading
+and no question is left without a person.
+
+A further refinement, after the READINGS: a question about a subject the knowledge base
 explains ("临期的能退吗", "怎么分辨新米和陈米", "油放冰箱后变浑浊了正常吗") is read as a
 complaint because its subject is a medium-risk word. When every risk or problem word of the text
 is a term of the one confident answer, nothing else complains and the stars do not either, the
@@ -21,14 +30,14 @@ from the knowledge base: they always reach a person.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from omnihub.clock import iso
 from omnihub.events.domain import DomainEvent
 from omnihub.feedback import lexicon, segment
-from omnihub.feedback.classifier import Classification
+from omnihub.feedback.classifier import Classification, Intent
 from omnihub.feedback.knowledge import KnowledgeBase, KnowledgeMatch, Lookup
 from omnihub.feedback.model import Incoming
 
@@ -65,6 +74,75 @@ _COMPLAINT_CUES = frozenset(lexicon.INTENT_CUES["complaint"])
 _DEFECT_TERMS = frozenset(lexicon.PROBLEM_TERMS).union(
     *(frozenset(words) for words in lexicon.RISK_MEDIUM.values())
 )
+_RISK_TERMS = frozenset(lexicon.DISCOMFORT_TERMS).union(
+    *(frozenset(words) for words in lexicon.RISK_HIGH.values())
+)
+#: Evidence that says only what a text is about: topic words that are no defect, risk or
+#: complaint word ("积分", "包装"). A complaint with nothing else rests on its tone alone.
+_TOPIC_WORDS = (
+    frozenset().union(*(frozenset(words) for words in lexicon.TOPIC_TERMS.values()))
+    - _DEFECT_TERMS
+    - _RISK_TERMS
+    - _COMPLAINT_CUES
+)
+#: Words that ask, beyond the classifier's inquiry cues (which already make an inquiry).
+QUESTION_WORDS = ("什么", "啥", "哪些", "哪个", "哪种", "哪款")
+#: ...unless they do not ask: rhetorical ("凭什么", "什么破东西": a complaint) or no question
+#: at all ("没什么问题", "什么都好").
+NOT_ASKING = (
+    "为什么",
+    "为啥",
+    "凭什么",
+    "什么破",
+    "什么玩意",
+    "搞什么",
+    "干什么吃",
+    "算什么",
+    "什么意思",
+    "这么",
+    "那么",
+    "没什么",
+    "没啥",
+    "不是什么",
+    "什么都",
+    "什么也",
+    "啥都",
+    "啥也",
+)
+#: A reading the classifier left without a person is negative from this intensity on. Below it
+#: the sentiment model's noise on short neutral texts ("收到" 0.31, "第一次买" 0.31).
+NEGATIVE_TONE = 0.4
+
+Condition = Literal["low_stars", "unmarked_question", "negative_tone", "high_stars"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One rule of how routing re-reads the classifier's intent (READINGS, first match wins)."""
+
+    name: Condition
+    intents: frozenset[Intent]
+    becomes: Intent
+
+
+READINGS: tuple[Reading, ...] = (
+    # 1-2 stars: the customer is unhappy whatever the words (D27), and a canned answer alone
+    # will not do ("多久能送到？" with one star: it has not come); a complaint stays one.
+    Reading(
+        "low_stars",
+        frozenset({"praise", "other", "suggestion", "inquiry", "complaint"}),
+        "complaint",
+    ),
+    # A question without a question mark ("我的积分能换什么东西"): the classifier left it as
+    # `other`, or as a complaint on tone alone; either way nobody would have answered it. Before
+    # the tone: the sentiment model reads questions as negative ("你们有什么新品").
+    Reading("unmarked_question", frozenset({"other", "complaint"}), "inquiry"),
+    # Clearly negative, and nothing else would bring a person: a complaint, whatever the stars
+    # (a rating moves only texts that say nothing, D27; and a grievance is never thanked).
+    Reading("negative_tone", frozenset({"other", "suggestion"}), "complaint"),
+    # 4-5 stars on a text that says nothing: praise.
+    Reading("high_stars", frozenset({"other"}), "praise"),
+)
 
 
 NO_KNOWLEDGE = Lookup(answer=None, candidates=())
@@ -97,6 +175,8 @@ class Route:
     notices: tuple[Notice, ...] = ()
     board: bool = False
     knowledge: Lookup = NO_KNOWLEDGE
+    #: The READINGS rule that changed the classifier's intent, if one did.
+    reading: Condition | None = None
 
     @property
     def knowledge_entry(self) -> str | None:
@@ -147,17 +227,60 @@ def asks_about_known_subject(
     return asks and not complains and bool(defects) and set(defects) <= set(answer.terms)
 
 
+def _holds(name: Condition, c: Classification, feedback: Incoming) -> bool:
+    stars = feedback.rating
+    if name == "low_stars":
+        return stars is not None and stars <= LOW_STARS
+    if name == "high_stars":
+        return stars is not None and stars >= HIGH_STARS
+    if name == "negative_tone":
+        return c.sentiment == "neg" and c.intensity >= NEGATIVE_TONE and not _reassures(c)
+    tone_only = c.intent == "other" or complains_by_tone_alone(c)
+    return tone_only and asks(feedback.text)
+
+
+def _reassures(c: Classification) -> bool:
+    """A negated defect in the evidence ("没有破损也没有漏油"): good news, not a grievance."""
+    return any(e != n and e.startswith(n) for e in c.evidence for n in lexicon.NEGATIONS)
+
+
+def complains_by_tone_alone(c: Classification) -> bool:
+    """A complaint with no risk, defect or complaint word: only the sentiment model said so."""
+    return (
+        c.intent == "complaint" and c.risk == "low" and all(e in _TOPIC_WORDS for e in c.evidence)
+    )
+
+
+def asks(text: str) -> bool:
+    """The text asks something, and not rhetorically."""
+    norm = segment.normalize(text)
+    return any(w in norm for w in QUESTION_WORDS) and not any(w in norm for w in NOT_ASKING)
+
+
+def reading(c: Classification, feedback: Incoming) -> tuple[Intent, Condition | None]:
+    """The intent routing acts on, and the READINGS rule that set it (None: the classifier's)."""
+    for rule in READINGS:
+        if c.intent in rule.intents and _holds(rule.name, c, feedback):
+            return rule.becomes, rule.name
+    return c.intent, None
+
+
 def route(c: Classification, feedback: Incoming, kb: KnowledgeBase) -> Route:
     """Decide where one classified piece of feedback goes (table in the module docstring)."""
     if c.risk == "high":
         return _ticket("P1", "food_safety", NO_KNOWLEDGE, FOOD_SAFETY_TEAMS)
-    knowledge = kb.lookup(feedback.text) if c.intent in ("complaint", "inquiry") else NO_KNOWLEDGE
-    intent = c.intent
+    intent, why = reading(c, feedback)
+    decided = _route(intent, c, feedback, kb)
+    if intent != c.intent:
+        decided = replace(decided, reading=why)
+    if c.intent == "suggestion" and intent == "complaint":
+        decided = replace(decided, board=True)  # the product team still hears the idea
+    return decided
+
+
+def _route(intent: Intent, c: Classification, feedback: Incoming, kb: KnowledgeBase) -> Route:
+    knowledge = kb.lookup(feedback.text) if intent in ("complaint", "inquiry") else NO_KNOWLEDGE
     stars = feedback.rating
-    if intent in ("praise", "other") and stars is not None and stars <= LOW_STARS:
-        intent = "complaint"  # the stars say what the words did not
-    elif intent == "other" and stars is not None and stars >= HIGH_STARS:
-        intent = "praise"
     if intent == "complaint":
         if knowledge.answer and asks_about_known_subject(c, feedback.text, knowledge, stars):
             return _answered(knowledge.answer, knowledge)
@@ -215,9 +338,11 @@ def routing_events(
     feedback: Incoming,
     member_id: str | None,
     now: datetime,
+    via: str | None = None,
 ) -> list[DomainEvent]:
     """The domain events a route publishes; ids derive from the feedback, so a replay that
-    somehow got this far would publish the same ids."""
+    somehow got this far would publish the same ids. A ticket request carries `via`, the
+    lineage of the identity that brought the feedback, so the ticket follows an un-merge too."""
 
     def event(kind: str, subject: str, data: dict[str, Any]) -> DomainEvent:
         return DomainEvent(
@@ -242,6 +367,7 @@ def routing_events(
                     "priority": ticket.priority,
                     "reason": ticket.reason,
                     "member_id": member_id,
+                    "via": via,
                     "intent": c.intent,
                     "sentiment": c.sentiment,
                     "intensity": c.intensity,

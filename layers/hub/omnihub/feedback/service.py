@@ -1,10 +1,15 @@
-"""The feedback capability's use cases: receive a piece of feedback; follow merges and erasure.
+"""The feedback capability's use cases: receive a piece of feedback; follow merges, un-merges
+and erasure.
 
 `receive` classifies and routes once (both pure), then writes the feedback record, its cluster
 observations and its routing events in one transaction that is conditional on the feedback being
 new and on its member still being live. A replay writes nothing and publishes nothing; a member
 merged or erased meanwhile is resolved again. Cluster and hold detection follow the commit (see
 `clusters`), also on a replay, so a crash between the two is finished by the redelivery.
+
+The record keeps `via`, the lineage of the identity that brought it (`Resolution.via`). Merges
+and un-merges both move each feedback to where that lineage belongs now (`follow_member`), so
+they commute and a late or repeated event moves nothing back; erasure drops texts and lineage.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from omnihub.feedback.knowledge import KnowledgeBase, default_knowledge_base
 from omnihub.feedback.model import FeedbackRecord, FeedbackWrite, Incoming
 from omnihub.feedback.ports import FeedbackStore
 from omnihub.feedback.routing import Route, route, routing_events
-from omnihub.identity.chain import live_root
+from omnihub.identity.chain import live_root, rightful_root
 from omnihub.identity.ports import MemberStore
+from omnihub.identity.resolver import Resolution
 
 MAX_ATTEMPTS = 8
 
@@ -37,23 +43,30 @@ class Received:
     detection: Detection
 
 
+def _who(found: Resolution | str | None) -> tuple[str | None, str | None]:
+    """The member and the lineage that brought the feedback; a bare id carries no lineage."""
+    if isinstance(found, Resolution):
+        return found.member_id, found.via
+    return found, None
+
+
 def receive(
     store: FeedbackStore,
     feedback: Incoming,
-    member_of: Callable[[], str | None],
+    member_of: Callable[[], Resolution | str | None],
     clock: Clock,
     kb: KnowledgeBase | None = None,
 ) -> Received:
     """Keep, route and count one piece of feedback; safe to repeat and to run concurrently.
 
-    `member_of` resolves the event's identities to a member (the identity resolver); it is
-    called again when the member was merged or erased between resolving and writing.
+    `member_of` resolves the event's identities to a member (the identity resolver's
+    Resolution, whose `via` the record and its ticket request keep); it is called again when
+    the member was merged or erased between resolving and writing.
     """
     c = classify(feedback.text)
     decided = route(c, feedback, kb or default_knowledge_base())
-    counted = observations(feedback, c)
     for _ in range(MAX_ATTEMPTS):
-        member_id = member_of()
+        member_id, via = _who(member_of())
         now = clock.now()
         record = FeedbackRecord(
             incoming=feedback,
@@ -63,23 +76,30 @@ def receive(
             priority=decided.priority,
             knowledge_entry=decided.knowledge_entry,
             on_board=decided.board,
+            via=via,
         )
-        events = tuple(routing_events(decided, c, feedback, member_id, now))
+        events = tuple(routing_events(decided, c, feedback, member_id, now, via))
         try:
+            counted = observations(feedback, c, decided.outcome, member_id)
             recorded = store.record(FeedbackWrite(record, counted, events))
         except ConcurrentChange:
             continue
-        detection = detect(store, feedback, c, clock.now())
+        detection = detect(store, feedback, c, decided.outcome, clock.now())
         return Received(recorded, member_id, c, decided, detection)
     raise ConcurrentChange("the feedback's member kept changing; the event will be retried")
 
 
-def follow_merge(store: FeedbackStore, members: MemberStore, absorbed: str, survivor: str) -> int:
-    """Feedback follows the member (SPEC 4.1): move the absorbed member's feedback to where the
-    survivor is now (it may itself have merged on since). Idempotent."""
-    return store.move_feedback(absorbed, lambda: live_root(members, survivor))
+def follow_member(store: FeedbackStore, members: MemberStore, member_id: str) -> int:
+    """Feedback follows the member (SPEC 4.1): each feedback recorded on `member_id` moves to
+    where its lineage belongs now (`rightful_root`, to the live end of any merge chain). After a
+    merge `member_id` is the absorbed member, after an un-merge the one that lost identities.
+    Onto an erased member it loses its text and lineage. Idempotent."""
+    return store.move_feedback(
+        member_id, lambda via: live_root(members, rightful_root(members, via, member_id))
+    )
 
 
 def forget(store: FeedbackStore, member_id: str, clock: Clock) -> int:
-    """Erasure (一键退会): the texts go, the anonymous readings stay for the statistics."""
+    """Erasure (一键退会): the texts and the lineage go (an identity freed now and claimed by
+    someone else later must not pull this feedback along), the anonymous readings stay."""
     return store.redact_feedback(member_id, clock.now())

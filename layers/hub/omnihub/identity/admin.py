@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from omnihub.clock import Clock, iso
 from omnihub.errors import ConcurrentChange, Conflict, Gone, NotFound
 from omnihub.events.domain import DomainEvent
 from omnihub.identity.chain import lineage
-from omnihub.identity.model import Claim, HeldIdentity, IdentityChange, IdentityKey, Member
+from omnihub.identity.model import (
+    Claim,
+    HeldIdentity,
+    IdentityChange,
+    IdentityKey,
+    Member,
+    ReviewCase,
+)
 from omnihub.identity.ports import MemberStore
-from omnihub.identity.resolver import MAX_ATTEMPTS, load_snapshot
+from omnihub.identity.resolver import MAX_ATTEMPTS, load_snapshot, review_case_id
+from omnihub.identity.types import rule
 
 
 def current(store: MemberStore, member_id: str) -> Member:
@@ -146,10 +154,48 @@ def erase(store: MemberStore, member_id: str, cause: str, clock: Clock) -> str |
     raise ConcurrentChange("the member kept changing; try again")
 
 
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure request did: the member erased, or the review case opened instead."""
+
+    erased: str | None = None
+    review_case: str | None = None
+
+
 def erase_by_identities(
     store: MemberStore, refs: Sequence[IdentityKey], cause: str, clock: Clock
-) -> list[str]:
-    """Erase whoever the identities lead to (an erasure request from a channel)."""
+) -> Erasure:
+    """Erase the one member the request's merge-capable identities resolve to (SPEC 4.1).
+
+    Attach-only identities (a device, an openid) are weak evidence: a family tablet is held by
+    one member but used by several, so they never choose whom to erase. Merge-capable
+    identities that lead to two members erase nobody and open `erasure_ambiguous`; a request
+    whose only known identities are attach-only erases nobody and opens `erasure_unconfirmed`
+    for an admin to confirm (D41); a request naming nobody known does nothing.
+    """
     snapshot = load_snapshot(store, refs)
-    roots = sorted({snapshot.root(owner).member_id for owner in snapshot.claims.values()})
-    return [m for m in (erase(store, root, cause, clock) for root in roots) if m]
+    roots: dict[bool, dict[str, None]] = {True: {}, False: {}}
+    types: dict[bool, set[str]] = {True: set(), False: set()}
+    for ref, owner in snapshot.claims.items():
+        merges = rule(ref[0]).merges
+        roots[merges][snapshot.root(owner).member_id] = None
+        types[merges].add(ref[0])
+    strong, weak = list(roots[True]), list(roots[False])
+    if len(strong) == 1:
+        return Erasure(erased=erase(store, strong[0], cause, clock))
+    if strong:
+        reason, member_ids, case_types = "erasure_ambiguous", strong, types[True]
+    elif weak:
+        reason, member_ids, case_types = "erasure_unconfirmed", weak, types[False]
+    else:
+        return Erasure()
+    case = ReviewCase(
+        case_id=review_case_id(reason, cause, member_ids, sorted(case_types)),
+        reason=reason,
+        member_ids=tuple(sorted(member_ids)),
+        identity_types=tuple(sorted(case_types)),
+        causing_event_id=cause,
+        opened_at=iso(clock.now()),
+    )
+    store.commit(IdentityChange(review_cases=[case]))
+    return Erasure(review_case=case.case_id)

@@ -24,12 +24,13 @@ from omnihub.identity.ports import MemberStore
 def live_root(members: MemberStore, member_id: str) -> tuple[str, bool]:
     """The end of a member's merge chain, and whether that member was erased. An id the table
     does not hold is its own root (a capability may see a member before the identity table
-    answers for it)."""
+    answers for it). Reads are strongly consistent: a capability placing things right after
+    a merge or un-merge committed must see it."""
     seen: set[str] = set()
     wanted = member_id
     while wanted not in seen:
         seen.add(wanted)
-        found = members.members([wanted]).get(wanted)
+        found = members.members([wanted], consistent=True).get(wanted)
         if found is None:
             return wanted, False
         if found.merged_into is None:
@@ -52,7 +53,7 @@ def rightful_root(members: MemberStore, via: str | None, recorded_on: str) -> st
     """Where a thing recorded on `recorded_on` and brought by `via` belongs now."""
     if via:
         ref = lineage_ref(via)
-        holder = members.claims([ref]).get(ref)
+        holder = members.claims([ref], consistent=True).get(ref)
         if holder is not None:
             return live_root(members, holder)[0]
     return live_root(members, recorded_on)[0]

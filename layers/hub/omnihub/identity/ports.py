@@ -9,11 +9,16 @@ from omnihub.identity.model import IdentityChange, IdentityKey, Member, ReviewCa
 
 
 class MemberStore(Protocol):
-    def claims(self, refs: Sequence[IdentityKey]) -> dict[IdentityKey, str]:
-        """The member each claimed identity belongs to (unclaimed ones are absent)."""
+    def claims(
+        self, refs: Sequence[IdentityKey], *, consistent: bool = False
+    ) -> dict[IdentityKey, str]:
+        """The member each claimed identity belongs to (unclaimed ones are absent). `consistent`
+        reads what every committed change wrote (capabilities placing things after a merge)."""
         ...
 
-    def members(self, member_ids: Collection[str]) -> dict[str, Member]:
+    def members(
+        self, member_ids: Collection[str], *, consistent: bool = False
+    ) -> dict[str, Member]:
         """Members by id (unknown ids are absent)."""
         ...
 

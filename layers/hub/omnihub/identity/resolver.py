@@ -10,8 +10,12 @@ Rules:
 - merge-capable identities (phone, unionid, ...) decide which members are the same person; when
   they point at several, all merge into the earliest created (unless a limit or an admin's
   un-merge forbids it: then a review case, and no merge);
-- attach-only identities (openid, device id, ...) never merge; they attach to the member found,
-  and find a member only when no merge-capable identity does;
+- attach-only identities (openid, device id, ...) never merge; they attach to the member the
+  merge-capable identities find, and find a member only for an event that carries no usable
+  merge-capable identity: a new phone with a known device is a new member (the device stays
+  with its holder: a family tablet must not glue two people, SPEC 3.2); when they find two
+  members, the event adds nothing to either (no new identity, no profile) and counts for the
+  earliest (decision D42);
 - placeholders never match anyone; a new identity past its type's limit opens a review case;
 - profile fields: the newest value wins, by the time the channel says it happened.
 """
@@ -101,7 +105,8 @@ def new_member_id(cause: str) -> str:
     return "mbr_" + hashlib.sha256(f"member|{cause}".encode()).hexdigest()[:24]
 
 
-def _case_id(reason: str, cause: str, member_ids: Sequence[str], types: Sequence[str]) -> str:
+def review_case_id(reason: str, cause: str, member_ids: Sequence[str], types: Sequence[str]) -> str:
+    """Derived from what opened the case, so a redelivered event opens no second one."""
     basis = f"{reason}|{cause}|{','.join(sorted(member_ids))}|{','.join(sorted(types))}"
     return "rc_" + hashlib.sha256(basis.encode()).hexdigest()[:24]
 
@@ -174,7 +179,7 @@ class _Plan:
     def open_case(self, reason: str, member_ids: Sequence[str], types: Sequence[str]) -> None:
         cause = self.request.causing_event_id
         case = ReviewCase(
-            case_id=_case_id(reason, cause, member_ids, types),
+            case_id=review_case_id(reason, cause, member_ids, types),
             reason=reason,
             member_ids=tuple(member_ids),
             identity_types=tuple(sorted(set(types))),
@@ -212,11 +217,15 @@ def plan(
         for i in usable
         if i.ref in snapshot.claims
     }
+    merging = any(rule(i.type).merges for i in usable)
     merge_roots = list(
         dict.fromkeys(owner[i.key] for i in usable if rule(i.type).merges and i.key in owner)
     )
     attach_roots = list(dict.fromkeys(owner[i.key] for i in usable if i.key in owner))
-    candidates = merge_roots or attach_roots
+    # a merge-capable identity is never found through an attach-only one: with one in the
+    # event, only merge-capable matches count (none: a new member)
+    candidates = merge_roots if merging else attach_roots
+    guessing = not merging and len(attach_roots) > 1
 
     created = False
     absorbed: list[Member] = []
@@ -241,7 +250,7 @@ def plan(
 
     attached: list[str] = []
     for identity in usable:
-        if identity.key in owner:
+        if identity.key in owner or guessing:
             continue
         if target.count(identity.type) >= rule(identity.type).limit:
             work.open_case("identity_limit", [target.member_id], [identity.type])
@@ -269,7 +278,8 @@ def plan(
     }
     profile = _newest_profile(target.profile, incoming)
     channels = target.channels | {request.channel}
-    if profile != dict(target.profile) or channels != target.channels:
+    changed = profile != dict(target.profile) or channels != target.channels
+    if changed and not guessing:  # whose profile it is, two weak holders cannot tell
         target = replace(target, profile=profile, channels=channels)
 
     _record(work, original, target, absorbed, created, attached)

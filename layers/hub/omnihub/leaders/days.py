@@ -12,6 +12,9 @@ from omnihub.clock import SHANGHAI, business_date
 ACTIVE_SHARDS = 16
 #: shards of a leader's pending balance, so a star leader's orders do not all write one item
 PENDING_SHARDS = 8
+#: the T+1 run of day D is scheduled at this hour (Asia/Shanghai) on D+1 (template:
+#: `commission-settlement`, cron(0 18 * * ? *))
+RUN_HOUR = 2
 
 
 def day_of(when: datetime) -> str:
@@ -35,6 +38,11 @@ def previous_month(month: str) -> str:
     return (first - timedelta(days=1)).isoformat()[:7]
 
 
+def next_month(month: str) -> str:
+    first = date.fromisoformat(f"{month}-01")
+    return (first + timedelta(days=32)).isoformat()[:7]
+
+
 def month_days(month: str) -> tuple[str, str]:
     """The first and last day of a month."""
     first = date.fromisoformat(f"{month}-01")
@@ -45,6 +53,12 @@ def month_days(month: str) -> tuple[str, str]:
 def day_start(day: str) -> datetime:
     """The instant a Shanghai day begins."""
     return datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=SHANGHAI)
+
+
+def run_due(day: str) -> datetime:
+    """When the T+1 run of `day` is due: a leader-day not opened by then is never opened (the run
+    may have passed it), whether or not the run has marked itself started."""
+    return day_start(day) + timedelta(days=1, hours=RUN_HOUR)
 
 
 def shard_of(key: str, shards: int) -> int:

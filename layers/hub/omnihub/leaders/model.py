@@ -9,11 +9,14 @@ Where the money is:
 - available: the leader's `Account`; it moves by whole days at settlement (earned) and at once
   by `Movement`s (a reversal after settlement, a withdrawal, a failed payout's return), each
   booked into the leader's open day so the next statement shows it.
+A booking's transaction checks that its leader-day is still open (`LeadersChange.open_days`), or
+creates the day before its T+1 run started: the run closes a day before it reads it, so nothing
+lands in a day whose statement is being written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -39,6 +42,13 @@ class Leader:
     tier: Tier = "rookie"
     tiers: tuple[TierSpell, ...] = ()  # the tier history, oldest first (rates follow order time)
     review: Mapping[str, int | str] = field(default_factory=dict)  # the last monthly review
+    #: the last month whose tier is decided (by the review of the month before it, or by the
+    #: registration); lines paid in a later month are priced provisionally (`PriceMark`)
+    tier_month: str | None = None
+
+    def tier_decided(self, month: str) -> bool:
+        """Whether the tier of lines paid in `month` is final (no review can change it)."""
+        return self.tier_month is not None and month <= self.tier_month
 
     def tier_at(self, when: str) -> Tier:
         """The tier in force at an instant: what an order paid then is rated at."""
@@ -53,17 +63,65 @@ class Leader:
 
 
 @dataclass(frozen=True)
+class Bond:
+    """One binding as it arrived: made by an order, an admin or a merge, brought by the identity
+    `via` (its lineage, SPEC 4.1; None for an admin's rebinding or after erasure)."""
+
+    leader_id: str
+    bound_at: str
+    first_bound_at: str
+    by: str
+    via: str | None = None
+
+    @property
+    def seniority(self) -> tuple[str, str]:
+        """Merges compare it: the earliest binding wins (ties by leader id, so all agree)."""
+        return (self.first_bound_at, self.leader_id)
+
+
+@dataclass(frozen=True)
 class Binding:
     """A member's leader. Orders paid from `bound_at` on count for `leader_id`; `first_bound_at`
-    is the seniority merges compare (the earliest binding wins)."""
+    is the seniority merges compare (the earliest binding wins).
+
+    The top-level fields are the winning bond; `others` keeps the bonds that lost to it in
+    merges, so an un-merge that takes the winner away gives the member back the next one, and
+    one that takes a loser away gives it to the split member (whatever order the merge and the
+    un-merge are handled in)."""
 
     member_id: str
     leader_id: str
     bound_at: str
     first_bound_at: str
-    by: str  # order:<order id> | admin:<subject> | merge:<absorbed member>
+    by: str  # order:<order id> | admin:<subject> | merge:<absorbed member> | unmerge:<member>
     version: int = 0
     moved_to: str | None = None  # the member was absorbed; its binding went to the survivor
+    via: str | None = None
+    others: tuple[Bond, ...] = ()
+
+    @property
+    def bond(self) -> Bond:
+        return Bond(self.leader_id, self.bound_at, self.first_bound_at, self.by, self.via)
+
+    def bonds(self) -> tuple[Bond, ...]:
+        """Every bond the member holds now (none once its binding moved on)."""
+        return (self.bond, *self.others) if self.moved_to is None else ()
+
+    @staticmethod
+    def holding(member_id: str, bonds: Iterable[Bond], previous: Binding | None) -> Binding:
+        """The binding of a member that holds `bonds` (at least one): the earliest wins."""
+        ordered = sorted(dict.fromkeys(bonds), key=lambda b: (b.seniority, b.by, b.via or ""))
+        win, rest = ordered[0], tuple(ordered[1:])
+        return Binding(
+            member_id=member_id,
+            leader_id=win.leader_id,
+            bound_at=win.bound_at,
+            first_bound_at=win.first_bound_at,
+            by=win.by,
+            version=previous.version + 1 if previous is not None else 1,
+            via=win.via,
+            others=rest,
+        )
 
     def next(self, **changes: object) -> Binding:
         return replace(self, version=self.version + 1, **changes)  # type: ignore[arg-type]
@@ -117,9 +175,12 @@ class CommissionOrder:
     returning: bool = False  # the buyer was bound to the leader before the order's month
     completed_at: str | None = None
     eligible_day: str | None = None  # the leader-day the order is booked into
-    refunds: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    refunds: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # every one seen
+    rejected: tuple[str, ...] = ()  # refunds that applied nothing (unknown line, beyond a line)
     reversed_fen: int = 0  # commission taken back after its day was settled
     expires_at: int | None = None  # unix seconds; only while nothing counts for a leader
+    via: str | None = None  # the lineage of the identity that brought the payment
+    tier: Tier | None = None  # the leader's tier its lines are priced at
 
     @property
     def attributed(self) -> bool:
@@ -149,6 +210,9 @@ class DayEntry:
     sales_fen: int  # net paid after those refunds (monthly sales)
     returning: bool
     version: int = 0
+    #: a re-pricing of an order settled before (its lines are the differences): earned, but not
+    #: an order, a line or a sale of the day
+    adjustment: bool = False
 
     @property
     def commission_fen(self) -> int:
@@ -200,12 +264,13 @@ class Statement:
     settled_at: str
 
 
-DayStatus = Literal["open", "settled"]
+DayStatus = Literal["open", "closing", "settled"]
 
 
 @dataclass(frozen=True)
 class LeaderDay:
-    """A leader's business day: open while things are booked into it, then its statement."""
+    """A leader's business day: open while things are booked into it; closing once its T+1 run
+    has closed it to bookings (and reads it); then settled, with its statement."""
 
     leader_id: str
     day: str
@@ -232,15 +297,48 @@ class Payout:
     at: str = ""
 
 
+def split(amount_fen: int, cap_fen: int) -> list[int]:
+    """Payout amounts: as many full caps as fit, then the rest."""
+    full, rest = divmod(amount_fen, cap_fen)
+    return [cap_fen] * full + ([rest] if rest else [])
+
+
 @dataclass(frozen=True)
 class Withdrawal:
+    """A withdrawal and its payouts plan: `parts` payouts of at most `cap_fen` (ids
+    `<withdrawal_id>-<n>`, n from 1). The item holds the plan, not the payouts, so any amount
+    fits: `issued` payouts have their `commission.payout_requested` in the outbox (they go out
+    in chunks); a payout that ended is its own item (`ended`, loaded for views)."""
+
     leader_id: str
     withdrawal_id: str
     amount_fen: int
     requested_at: str
     day: str
-    payouts: tuple[Payout, ...]
+    cap_fen: int
+    issued: int = 0
     version: int = 0
+    ended: Mapping[str, Payout] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> int:
+        return -(-self.amount_fen // self.cap_fen)
+
+    def planned(self, first: int = 1, last: int | None = None) -> tuple[Payout, ...]:
+        """The payouts n in [first, last] as requested (amounts by `split`)."""
+        last = self.parts if last is None else min(last, self.parts)
+        return tuple(
+            Payout(
+                f"{self.withdrawal_id}-{n}",
+                min(self.cap_fen, self.amount_fen - (n - 1) * self.cap_fen),
+            )
+            for n in range(first, last + 1)
+        )
+
+    @property
+    def payouts(self) -> tuple[Payout, ...]:
+        """Every payout, with its result when it ended (as far as `ended` was loaded)."""
+        return tuple(self.ended.get(p.payout_id, p) for p in self.planned())
 
     @property
     def status(self) -> str:
@@ -253,10 +351,33 @@ class Withdrawal:
         return "failed" if states == {"failed"} else "partially_paid"
 
     def payout(self, payout_id: str) -> Payout | None:
-        return next((p for p in self.payouts if p.payout_id == payout_id), None)
+        """The planned payout of that id (None when the plan has none)."""
+        prefix, _, n = payout_id.rpartition("-")
+        if prefix != self.withdrawal_id or not n.isdigit() or not 1 <= int(n) <= self.parts:
+            return None
+        return self.planned(int(n), int(n))[0]
 
     def next(self, **changes: object) -> Withdrawal:
         return replace(self, version=self.version + 1, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class EndedPayout:
+    """A payout's result: written once (the item must not exist yet)."""
+
+    leader_id: str
+    withdrawal_id: str
+    payout: Payout
+
+
+@dataclass(frozen=True)
+class PriceMark:
+    """An order priced before the tier of its paid month was decided: the review that decides it
+    re-prices the order (and removes the mark)."""
+
+    leader_id: str
+    order_id: str
+    paid_at: str
 
 
 @dataclass(frozen=True)
@@ -276,16 +397,37 @@ class LeadersChange:
 
     leaders: list[tuple[Leader, int]] = field(default_factory=list)
     bindings: list[tuple[Binding, int]] = field(default_factory=list)
+    unbound: list[tuple[str, int]] = field(default_factory=list)  # (member, version): deleted
     accounts: list[tuple[Account, int]] = field(default_factory=list)
     orders: list[tuple[CommissionOrder, int]] = field(default_factory=list)
     entries: list[tuple[DayEntry, int]] = field(default_factory=list)
     days: list[tuple[LeaderDay, int]] = field(default_factory=list)
     withdrawals: list[tuple[Withdrawal, int]] = field(default_factory=list)
+    ended_payouts: list[EndedPayout] = field(default_factory=list)  # each must be new
     movements: list[Movement] = field(default_factory=list)
     pending: dict[tuple[str, int], int] = field(default_factory=dict)  # (leader, shard) -> fen
     month_active: list[tuple[str, str]] = field(default_factory=list)  # (leader, month)
     ratings: list[Rating] = field(default_factory=list)
+    marks: list[PriceMark] = field(default_factory=list)  # written
+    unmarked: list[tuple[str, str]] = field(default_factory=list)  # (leader, order): deleted
     events: list[DomainEvent] = field(default_factory=list)
+    # conditions on items the change does not write (ConditionChecks; skipped for an item the
+    # change writes, whose own version condition is stronger)
+    open_days: list[tuple[str, str]] = field(default_factory=list)  # (leader, day): still open
+    seen_accounts: list[tuple[str, int]] = field(default_factory=list)  # (leader, version)
+    seen_leaders: list[tuple[str, int]] = field(default_factory=list)  # (leader, version)
+
+    def require_open(self, leader_id: str, day: str) -> None:
+        if (leader_id, day) not in self.open_days:
+            self.open_days.append((leader_id, day))
+
+    def require_account(self, leader_id: str, version: int) -> None:
+        if all(lid != leader_id for lid, _ in self.seen_accounts):
+            self.seen_accounts.append((leader_id, version))
+
+    def require_leader(self, leader_id: str, version: int) -> None:
+        if all(lid != leader_id for lid, _ in self.seen_leaders):
+            self.seen_leaders.append((leader_id, version))
 
     def add_pending(self, leader_id: str, shard: int, fen: int) -> None:
         if fen:
@@ -296,14 +438,18 @@ class LeadersChange:
         return not (
             self.leaders
             or self.bindings
+            or self.unbound
             or self.accounts
             or self.orders
             or self.entries
             or self.days
             or self.withdrawals
+            or self.ended_payouts
             or self.movements
             or any(self.pending.values())
             or self.month_active
             or self.ratings
+            or self.marks
+            or self.unmarked
             or self.events
         )

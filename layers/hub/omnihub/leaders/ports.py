@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,12 +15,12 @@ from omnihub.leaders.model import (
     LeaderDay,
     LeadersChange,
     Movement,
+    Payout,
+    PriceMark,
     Rating,
     Withdrawal,
 )
 
-#: the live member behind a member id (merges followed): who a leader's own member is now
-MemberRoot = Callable[[str], str]
 Page = tuple[Sequence[str], str | None]
 
 
@@ -37,6 +37,23 @@ class LeadersStore(Protocol):
 
     def day(self, leader_id: str, day: str) -> LeaderDay | None: ...
 
+    def close_day(self, leader_id: str, day: str) -> LeaderDay | None:
+        """Close an open leader-day to bookings (open -> closing, version + 1) in one conditional
+        write; answers the day as it is now (None when there is none)."""
+        ...
+
+    def run_started(self, period: str, shard: int) -> bool:
+        """Whether the run of a period has started on a shard: the T+1 run of a day (no new
+        leader-day of that shard may be created for it any more) or the tier review of a month
+        (no rating of that shard's leaders may be kept for it any more)."""
+        ...
+
+    def start_run(self, period: str, shard: int, at: str) -> None:
+        """Mark the run of a day ('YYYY-MM-DD') or a month ('YYYY-MM') started on a shard
+        (idempotent): from then on the store refuses a new leader-day of that shard for the day,
+        or a rating of the shard's leaders for the month."""
+        ...
+
     def entry(self, leader_id: str, day: str, order_id: str) -> DayEntry | None: ...
 
     def day_contents(self, leader_id: str, day: str) -> tuple[list[DayEntry], list[Movement]]:
@@ -51,10 +68,25 @@ class LeadersStore(Protocol):
         """The sum of the leader's pending shards."""
         ...
 
-    def withdrawal(self, leader_id: str, withdrawal_id: str) -> Withdrawal | None: ...
+    def withdrawal(self, leader_id: str, withdrawal_id: str) -> Withdrawal | None:
+        """The withdrawal and its plan (`ended` not loaded)."""
+        ...
+
+    def ended_payout(self, leader_id: str, withdrawal_id: str, payout_id: str) -> Payout | None:
+        """A payout's result, None while it is requested."""
+        ...
+
+    def ended_payouts(self, leader_id: str, withdrawal_id: str) -> list[Payout]:
+        """Every payout of the withdrawal that ended."""
+        ...
+
+    def price_marks(self, leader_id: str) -> list[PriceMark]:
+        """The leader's orders priced before the tier of their month was decided (strongly
+        consistent)."""
+        ...
 
     def withdrawals(self, leader_id: str, limit: int) -> list[Withdrawal]:
-        """Newest first."""
+        """Newest first (`ended` not loaded)."""
         ...
 
     def bound_members(self, leader_id: str, limit: int) -> list[Binding]:
@@ -63,12 +95,15 @@ class LeadersStore(Protocol):
 
     def ratings(self, leader_id: str, month: str) -> list[Rating]: ...
 
+    def rating(self, leader_id: str, month: str, cause: str) -> Rating | None: ...
+
     def open_leaders(self, day: str, shard: int, after: str | None, limit: int) -> Page:
-        """Leaders with an open leader-day on `day`, one shard, one page."""
+        """Leaders with a leader-day on `day` not settled yet (open or closing), one shard, one
+        page."""
         ...
 
     def month_leaders(self, month: str, shard: int, after: str | None, limit: int) -> Page:
-        """Leaders with a settled statement in `month`, one shard, one page."""
+        """Leaders with a leader-day in `month` (open or settled), one shard, one page."""
         ...
 
     def tiered_leaders(self, shard: int, after: str | None, limit: int) -> Page:
@@ -80,8 +115,10 @@ class LeadersStore(Protocol):
         ...
 
     def commit(self, change: LeadersChange) -> None:
-        """All or nothing. ConcurrentChange when a version moved or an item that must be new
-        exists; AlreadyApplied when the withdrawal being created exists (requested before)."""
+        """All or nothing. ConcurrentChange when a version moved, an item that must be new
+        exists, a day in `open_days` is no longer open, or the run of a new leader-day's day (of
+        a rating's month) has started;
+        AlreadyApplied when the withdrawal being created exists (requested before)."""
         ...
 
 

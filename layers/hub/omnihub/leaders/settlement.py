@@ -1,12 +1,16 @@
 """The T+1 run (SPEC 4.5): each leader-day settled once, into the available balance, with its
 statement.
 
-The day's earnings are derived when it is settled, by reading the day's entries (one item per
-completed order, booked as orders complete); nothing sums per order during the day, so a star
-leader's busy day writes no hot item. The statement, the account and the pending shards change in
-one transaction conditioned on the day's and the account's versions: a void or a movement that
-lands while the run reads makes it read again, a rerun finds the day settled and pays nothing,
-and a run that died half way resumes with the leaders it had not reached.
+The run of day D first marks itself started on its shard (no leader-day of the shard can be
+created for D from then on), then, per leader-day, closes the day to bookings (open -> closing, one
+conditional write) before it reads it: a booking planned before and committed after fails its
+open-day condition and goes to the next open day, so what the run reads is all the day will hold.
+The day's earnings are derived by reading the day's entries (one item per completed order, booked
+as orders complete); nothing sums per order during the day, so a star leader's busy day writes no
+hot item. The statement, the account and the pending shards change in one transaction conditioned
+on the day's and the account's versions: a movement that lands on the account while the run reads
+makes it read again, a rerun finds the day settled and pays nothing, and a run that died half way
+resumes with the leaders it had not reached (a day left closing is settled by the rerun).
 
 Statements chain: a day's opening is the previous statement's closing, so an earlier day of the
 leader still open (its run failed) is settled first.
@@ -32,24 +36,29 @@ def settle_leader_day(store: LeadersStore, leader_id: str, day: str, now: dateti
     account = store.account(leader_id)
     if account.last_statement is not None and account.last_statement >= day:
         item = store.day(leader_id, day)
-        if item is not None and item.status == "open":
+        if item is not None and item.status != "settled":
             raise ConcurrentChange(f"{leader_id} {day} is open behind its last statement")
         return Outcome("duplicate", leader_id)
     fresh = [account]  # the first plan reuses this read unless an earlier day changes it
     if account.last_statement != add_days(day, -1):
         first = add_days(account.last_statement, 1) if account.last_statement else FIRST_DAY
         for earlier in store.days(leader_id, first, add_days(day, -1)):
-            if earlier.status == "open":
+            if earlier.status != "settled":
                 settle_leader_day(store, leader_id, earlier.day, now)
                 fresh.clear()
+    closed = store.close_day(leader_id, day)  # no booking lands in it from here on
+    if closed is None or closed.status == "settled":
+        return Outcome("duplicate", leader_id)
+    read = [closed]  # the first plan reuses what the close answered
 
     def plan() -> tuple[Outcome, LeadersChange]:
-        item = store.day(leader_id, day)
+        item = read.pop() if read else store.day(leader_id, day)
         if item is None or item.status == "settled":
             return Outcome("duplicate", leader_id), LeadersChange()
         account = fresh.pop() if fresh else store.account(leader_id)
         entries, moves = store.day_contents(leader_id, day)
         earned = sum(e.commission_fen for e in entries)
+        orders = [e for e in entries if not e.adjustment]  # re-pricings are earnings, not orders
         reversed_fen = sum(m.amount_fen for m in moves if m.kind == "reversal")
         withdrawals = sum(m.amount_fen for m in moves if m.kind == "withdrawal")
         returned = sum(m.amount_fen for m in moves if m.kind == "return")
@@ -65,11 +74,11 @@ def settle_leader_day(store: LeadersStore, leader_id: str, day: str, now: dateti
             closing_fen=closing,
             withdrawals_fen=withdrawals,
             returned_fen=returned,
-            orders=len(entries),
-            lines=sum(len(e.lines) for e in entries),
-            sales_fen=sum(e.sales_fen for e in entries),
+            orders=len(orders),
+            lines=sum(len(e.lines) for e in orders),
+            sales_fen=sum(e.sales_fen for e in orders),
             refunded_sales_fen=sum(m.sales_fen for m in moves if m.kind == "reversal"),
-            returning_orders=sum(1 for e in entries if e.returning),
+            returning_orders=sum(1 for e in orders if e.returning),
             settled_at=iso(now),
         )
         change = LeadersChange()
@@ -123,9 +132,12 @@ def run_settlement(
 ) -> tuple[int, str | None]:
     """Settle one shard of the leaders active on `day`, page by page; returns (settled, cursor).
 
-    `keep_going` (answering whether time remains) lets the caller stop between pages and hand
-    the cursor to a continuation message.
+    The shard's run is marked started first (again on a rerun: idempotent), so no leader-day of
+    the shard is created for `day` behind it. `keep_going` (answering whether time remains) lets
+    the caller stop between pages and hand the cursor to a continuation message.
     """
+    if after is None:
+        store.start_run(day, shard, iso(now))
     settled = 0
     cursor = after
     while True:

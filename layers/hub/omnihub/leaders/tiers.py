@@ -8,8 +8,10 @@ The figures of a month come from data the hub holds, derived when the month is r
 - NPS: from the star ratings that members bound to the leader gave in their feedback that month:
   5 promoter, 4 passive, 3 or less detractor; NPS = (promoters - detractors) x 100 / ratings.
 Rules: rookie while registered under 30 days or under 5,000 yuan; star over 20,000 yuan with NPS
-over 80; otherwise growing from 5,000 yuan with repurchase over 40%; else rookie. A new tier
-holds from the review on: orders paid before it keep the old tier's rates.
+over 80; otherwise growing from 5,000 yuan with repurchase over 40%; else rookie. The tier the
+review of a month decides holds for the next month from 00:00 on its 1st (Asia/Shanghai),
+whenever the review runs (SPEC 4.5): orders paid from then on and counted before the review were
+priced provisionally (marked); the review re-prices them at the decided tier.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from datetime import datetime, timedelta
 
 from omnihub.clock import iso, parse_iso
 from omnihub.leaders.booking import Outcome, commit_with_retry, leader_event
-from omnihub.leaders.days import day_start, month_days
+from omnihub.leaders.days import day_start, month_days, month_of, next_month
 from omnihub.leaders.model import Leader, LeadersChange, TierSpell
+from omnihub.leaders.orders import reprice
 from omnihub.leaders.ports import LeadersStore
 from omnihub.leaders.scheme import BASIS_POINTS, CommissionScheme, Tier
+from omnihub.leaders.settlement import settle_leader_day
 
 MAX_TIER_SPELLS = 36
 
@@ -84,16 +88,29 @@ def tier_for(leader: Leader, month: str, figures: MonthFigures, scheme: Commissi
 def review_leader(
     store: LeadersStore, leader_id: str, month: str, scheme: CommissionScheme, now: datetime
 ) -> Outcome:
-    """Set the leader's tier for the month after `month`; a second review of a month is a no-op."""
+    """Decide the leader's tier for the month after `month`, from 00:00 on its 1st (once: a
+    second review of a month decides nothing), then re-price the orders that were priced before
+    the decision (a rerun finishes what a review that died half way left). A day of the month
+    its T+1 run has not settled yet (late, or failed) is settled first: the figures are the
+    whole month's."""
+    decided = next_month(month)
+    leader = store.leader(leader_id)
+    if leader is not None and not (leader.tier_month and leader.tier_month >= decided):
+        first, last = month_days(month)
+        unsettled = [d.day for d in store.days(leader_id, first, last) if d.status != "settled"]
+        if unsettled:
+            settle_leader_day(store, leader_id, unsettled[-1], now)  # and the earlier ones
 
     def plan() -> tuple[Outcome, LeadersChange]:
         leader = store.leader(leader_id)
-        if leader is None or leader.review.get("month") == month:
+        if (
+            leader is None
+            or (leader.tier_month is not None and leader.tier_month >= decided)
+            or leader.review.get("month") == month
+        ):
             return Outcome("duplicate", leader_id), LeadersChange()
         figures = month_figures(store, leader_id, month)
         tier = tier_for(leader, month, figures, scheme)
-        if tier == leader.tier:
-            return Outcome("unchanged", leader_id), LeadersChange()
         review: dict[str, int | str] = {
             "month": month,
             "sales_fen": figures.sales_fen,
@@ -103,10 +120,16 @@ def review_leader(
         }
         if figures.nps is not None:
             review["nps"] = figures.nps
-        spells = (*leader.tiers, TierSpell(since=iso(now), tier=tier))[-MAX_TIER_SPELLS:]
-        change = LeadersChange(
-            leaders=[(leader.next(tier=tier, tiers=spells, review=review), leader.version)]
+        spells = leader.tiers
+        if tier != leader.tier:
+            since = iso(day_start(f"{decided}-01"))
+            spells = (*(s for s in leader.tiers if s.since < since), TierSpell(since, tier))
+        reviewed = leader.next(
+            tier=tier, tiers=spells[-MAX_TIER_SPELLS:], review=review, tier_month=decided
         )
+        change = LeadersChange(leaders=[(reviewed, leader.version)])
+        if tier == leader.tier:
+            return Outcome("unchanged", leader_id), change
         change.events.append(
             leader_event(
                 "leader.tier_changed",
@@ -119,7 +142,25 @@ def review_leader(
         )
         return Outcome("applied", leader_id), change
 
-    return commit_with_retry(store, plan)
+    outcome = commit_with_retry(store, plan)
+    reprice_marked(store, leader_id, scheme, now)
+    return outcome
+
+
+def reprice_marked(
+    store: LeadersStore, leader_id: str, scheme: CommissionScheme, now: datetime
+) -> int:
+    """Re-price the leader's marked orders whose paid month has its tier decided now; returns
+    how many."""
+    leader = store.leader(leader_id)
+    if leader is None:
+        return 0
+    done = 0
+    for mark in store.price_marks(leader_id):
+        if leader.tier_decided(month_of(parse_iso(mark.paid_at))):
+            reprice(store, leader, mark, scheme, now)
+            done += 1
+    return done
 
 
 def run_tiers(
@@ -135,7 +176,10 @@ def run_tiers(
 ) -> tuple[int, str | None]:
     """Review one shard: the leaders who sold in `month` (they may move up), then the leaders
     above rookie (they may move down). Returns (changed, cursor); a cursor is "m:..." or "t:..."
-    for the list it stopped in."""
+    for the list it stopped in. The shard's review of `month` is marked started first: a rating
+    of the month recorded from then on counts for the next month (`record_rating`)."""
+    if after is None:
+        store.start_run(month, shard, iso(now))
     phase, _, rest = (after or "m:").partition(":")
     cursor: str | None = rest or None
     changed = 0

@@ -6,6 +6,13 @@ zero and never while the balance is negative. It is split into payouts of at mos
 channel's cap; each goes out through the payout port (`commission.payout_requested` on the bus,
 the payouts function calls the provider) and ends paid or failed. A failed payout's money comes
 back to the balance, booked into the leader's open day. Idempotent per withdrawal id.
+
+Any amount up to the balance works, however many payouts it needs: the withdrawal item keeps the
+plan (amount, cap) and how many payouts have been requested; the first transaction takes the
+balance and requests the first chunk of payouts, and each chunk's transaction carries a
+`commission.payouts_continued` event for the next one (through the outbox, so a crash between
+chunks resumes when the event is redelivered, and a repeat finds the chunk done). A payout's
+result is its own item, written once, so payouts ending at the same time do not contend.
 """
 
 from __future__ import annotations
@@ -15,17 +22,25 @@ from datetime import datetime
 
 from omnihub.clock import iso
 from omnihub.errors import Conflict, InvalidInput, NotFound
+from omnihub.events.domain import DomainEvent
 from omnihub.leaders.booking import Outcome, book_day, commit_with_retry, leader_event
 from omnihub.leaders.days import day_of
-from omnihub.leaders.model import LeadersChange, Movement, Payout, Withdrawal
+from omnihub.leaders.model import (
+    EndedPayout,
+    LeadersChange,
+    Movement,
+    Payout,
+    Withdrawal,
+    split,
+)
 from omnihub.leaders.ports import LeadersStore, PayoutProvider, PayoutResult
 from omnihub.leaders.scheme import CommissionScheme
 
+__all__ = ["PAYOUT_CHUNK", "continue_payouts", "pay_out", "record_payout", "split", "withdraw"]
 
-def split(amount_fen: int, cap_fen: int) -> list[int]:
-    """Payout amounts: as many full caps as fit, then the rest."""
-    full, rest = divmod(amount_fen, cap_fen)
-    return [cap_fen] * full + ([rest] if rest else [])
+#: payouts requested per transaction (DynamoDB takes 100 actions; the first transaction also
+#: writes the withdrawal, the account, the movement, the day and the continuation)
+PAYOUT_CHUNK = 80
 
 
 def withdraw(
@@ -55,19 +70,16 @@ def withdraw(
             )
         change = LeadersChange()
         day = book_day(store, leader_id, day_of(now), change, now)
-        payouts = tuple(
-            Payout(payout_id=f"{withdrawal_id}-{n}", amount_fen=part)
-            for n, part in enumerate(split(amount_fen, scheme.payout_cap_fen), start=1)
-        )
-        requested = Withdrawal(
+        planned = Withdrawal(
             leader_id=leader_id,
             withdrawal_id=withdrawal_id,
             amount_fen=amount_fen,
             requested_at=iso(now),
             day=day,
-            payouts=payouts,
+            cap_fen=scheme.payout_cap_fen,
             version=1,
         )
+        requested = replace(planned, issued=min(PAYOUT_CHUNK, planned.parts))
         result[:] = [requested]
         change.withdrawals.append((requested, 0))
         change.accounts.append(
@@ -83,21 +95,7 @@ def withdraw(
                 at=iso(now),
             )
         )
-        for payout in payouts:
-            change.events.append(
-                leader_event(
-                    "commission.payout_requested",
-                    f"withdrawal:{leader_id}:{withdrawal_id}",
-                    now,
-                    {
-                        "leader_id": leader_id,
-                        "withdrawal_id": withdrawal_id,
-                        "payout_id": payout.payout_id,
-                        "amount_fen": payout.amount_fen,
-                    },
-                    subject=payout.payout_id,
-                )
-            )
+        change.events += _requests(requested, 0, now)
         return Outcome("applied", leader_id, amount_fen), change
 
     if commit_with_retry(store, plan).status == "duplicate":
@@ -105,6 +103,73 @@ def withdraw(
         assert stored is not None
         return _same(stored, amount_fen)
     return result[0]
+
+
+def _requests(withdrawal: Withdrawal, issued_before: int, now: datetime) -> list[DomainEvent]:
+    """The payout requests from `issued_before` up to `withdrawal.issued`, and the continuation
+    when payouts remain."""
+    leader_id, withdrawal_id = withdrawal.leader_id, withdrawal.withdrawal_id
+    cause = f"withdrawal:{leader_id}:{withdrawal_id}"
+    events = [
+        leader_event(
+            "commission.payout_requested",
+            cause,
+            now,
+            {
+                "leader_id": leader_id,
+                "withdrawal_id": withdrawal_id,
+                "payout_id": payout.payout_id,
+                "amount_fen": payout.amount_fen,
+            },
+            subject=payout.payout_id,
+        )
+        for payout in withdrawal.planned(issued_before + 1, withdrawal.issued)
+    ]
+    if withdrawal.issued < withdrawal.parts:
+        events.append(
+            leader_event(
+                "commission.payouts_continued",
+                cause,
+                now,
+                {
+                    "leader_id": leader_id,
+                    "withdrawal_id": withdrawal_id,
+                    "issued": withdrawal.issued,
+                    "parts": withdrawal.parts,
+                },
+                subject=f"{withdrawal_id}@{withdrawal.issued}",
+            )
+        )
+    return events
+
+
+def continue_payouts(
+    store: LeadersStore, leader_id: str, withdrawal_id: str, issued: int, now: datetime
+) -> Outcome:
+    """Request the next chunk of a withdrawal's payouts after the first `issued` (on
+    `commission.payouts_continued`); a chunk requested before is a duplicate."""
+
+    def plan() -> tuple[Outcome, LeadersChange]:
+        withdrawal = store.withdrawal(leader_id, withdrawal_id)
+        if withdrawal is None:
+            raise InvalidInput(
+                f"no withdrawal {withdrawal_id} of leader {leader_id}",
+                details=[{"field": "data.withdrawal_id"}],
+            )
+        if withdrawal.issued != issued or issued >= withdrawal.parts:
+            return Outcome("duplicate", leader_id), LeadersChange()
+        more = withdrawal.next(issued=min(issued + PAYOUT_CHUNK, withdrawal.parts))
+        change = LeadersChange(withdrawals=[(more, withdrawal.version)])
+        change.events += _requests(more, issued, now)
+        return Outcome("applied", leader_id, more.issued - issued), change
+
+    return commit_with_retry(store, plan)
+
+
+def with_payouts(store: LeadersStore, withdrawal: Withdrawal) -> Withdrawal:
+    """The withdrawal with the results of its payouts that ended (for views)."""
+    ended = store.ended_payouts(withdrawal.leader_id, withdrawal.withdrawal_id)
+    return replace(withdrawal, ended={p.payout_id: p for p in ended})
 
 
 def _same(done: Withdrawal, amount_fen: int) -> Withdrawal:
@@ -126,7 +191,7 @@ def pay_out(
 ) -> Outcome:
     """Send one requested payout through the provider and record its result (once)."""
     payout = _payout(store.withdrawal(leader_id, withdrawal_id), withdrawal_id, payout_id)
-    if payout.status != "requested":
+    if store.ended_payout(leader_id, withdrawal_id, payout_id) is not None:
         return Outcome("duplicate", leader_id)
     result = provider.pay(leader_id, payout_id, payout.amount_fen)
     return record_payout(store, leader_id, withdrawal_id, payout_id, result, now)
@@ -154,11 +219,10 @@ def record_payout(
     is the payout's (or duplicate when it had ended before)."""
     if result.status not in ("paid", "failed"):
         raise InvalidInput(f"a payout ends paid or failed, not {result.status}")
+    payout = _payout(store.withdrawal(leader_id, withdrawal_id), withdrawal_id, payout_id)
 
     def plan() -> tuple[Outcome, LeadersChange]:
-        withdrawal = store.withdrawal(leader_id, withdrawal_id)
-        payout = _payout(withdrawal, withdrawal_id, payout_id)
-        if withdrawal is None or payout.status != "requested":
+        if store.ended_payout(leader_id, withdrawal_id, payout_id) is not None:
             return Outcome("duplicate", leader_id), LeadersChange()
         ended = replace(
             payout,
@@ -167,8 +231,7 @@ def record_payout(
             reason=result.reason,
             at=iso(now),
         )
-        payouts = tuple(ended if p.payout_id == payout_id else p for p in withdrawal.payouts)
-        change = LeadersChange(withdrawals=[(withdrawal.next(payouts=payouts), withdrawal.version)])
+        change = LeadersChange(ended_payouts=[EndedPayout(leader_id, withdrawal_id, ended)])
         if ended.status == "failed":
             day = book_day(store, leader_id, day_of(now), change, now)
             account = store.account(leader_id)

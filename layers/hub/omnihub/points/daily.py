@@ -1,9 +1,10 @@
 """The daily points job (SPEC 4.2): what is due, and only what is due.
 
 Orders whose pending period has ended mature; accounts whose next attention time has come get
-their ended buckets expired (oldest first: a bucket is a month), a notice 30 days before the next
-expiry, and a tier review (downgrades happen only here). Work is found through a sharded index
-of due times, so a run costs what is due, not what exists.
+their ended buckets expired (oldest first: a bucket is a month), a notice 30 days before each
+month that expires (every month its own, once), and a tier review (downgrades happen only
+here). Work is found through a sharded index of due times, so a run costs what is due, not what
+exists.
 """
 
 from __future__ import annotations
@@ -52,26 +53,15 @@ def attend_account(
             after = replace(after, tier=earned)
         change = PointsChange()
         live = sorted(m for m, p in buckets.items() if p > 0)
-        if live and after.expiry_notified != live[0]:
-            soonest = live[0]
-            if notice_instant(soonest, rules.expiry_notice_days) <= now:
-                after = replace(after, expiry_notified=soonest)
-                expires = expiry_instant(soonest)
-                change.events.append(
-                    DomainEvent(
-                        type="notification.requested",
-                        member_id=member_id,
-                        causing_event_id=f"expiry-notice:{member_id}:{soonest}",
-                        occurred_at=now,
-                        data={
-                            "purpose": "points_expiring",
-                            "points": buckets[soonest],
-                            "expires_at": iso(expires),
-                            "text": f"您有{buckets[soonest]}积分将于"
-                            f"{expires.date().isoformat()}零点到期，请及时使用。",
-                        },
-                    )
-                )
+        noticed = [
+            m
+            for m in live
+            if m > account.expiry_notified and notice_instant(m, rules.expiry_notice_days) <= now
+        ]
+        for month in noticed:  # every expiring month gets its own notice, once
+            change.events.append(_expiry_notice(member_id, month, buckets[month], now))
+        if noticed:
+            after = replace(after, expiry_notified=noticed[-1])
         if ended:
             cause = f"expire:{member_id}:{','.join(ended)}"
             record(change, account, after, cause, now, "expire", rules)
@@ -83,6 +73,22 @@ def attend_account(
         return Outcome("applied", member_id, after.available - account.available), change
 
     return commit_with_retry(store, plan)
+
+
+def _expiry_notice(member_id: str, month: str, points: int, now: datetime) -> DomainEvent:
+    expires = expiry_instant(month)
+    return DomainEvent(
+        type="notification.requested",
+        member_id=member_id,
+        causing_event_id=f"expiry-notice:{member_id}:{month}",
+        occurred_at=now,
+        data={
+            "purpose": "points_expiring",
+            "points": points,
+            "expires_at": iso(expires),
+            "text": f"您有{points}积分将于{expires.date().isoformat()}零点到期，请及时使用。",
+        },
+    )
 
 
 def run_due(

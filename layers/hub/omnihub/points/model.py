@@ -3,7 +3,9 @@
 The account holds its available points in buckets by expiry month (oldest spent first, a whole
 bucket expires at the end of its month) and its matured spend by month (the tier window), so a
 redemption, an expiry or a tier review is one conditional update of one bounded item. The order
-holds its lines: the points each earned at its frozen multiplier, and what refunds took back.
+holds its lines (paid amount, frozen multiplier, what refunds took back), the points it is
+credited with now, the member it belongs to now and the identity that brought it (`via`), so a
+merge or an un-merge can move it with its points (SPEC 4.1).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from omnihub.clock import iso
 from omnihub.events.domain import DomainEvent
 from omnihub.points.months import add_months, expiry_instant, month_of, notice_instant, start_of
-from omnihub.points.rules import PointsRules, Tier, line_points, tier_rank
+from omnihub.points.rules import PointsRules, Tier, order_points, tier_rank
 
-MAX_ACTIVITY_DAYS = 31
+MAX_ACTIVITY_DAYS = 31  # the days the activity counter keeps (today and the 30 before)
 
 
 @dataclass(frozen=True)
@@ -30,9 +33,12 @@ class Account:
     spend: Mapping[str, int] = field(default_factory=dict)
     tier: Tier = "silver"
     activity: Mapping[str, int] = field(default_factory=dict)
-    expiry_notified: str = ""
+    expiry_notified: str = ""  # the latest bucket noticed: every bucket up to it was noticed
     merged_into: str | None = None
     due_at: str | None = None  # when the daily job must look again (the due index's key)
+    departed: Mapping[str, str] = field(default_factory=dict)
+    """Lineages un-merged away from this member -> the member they left with: an earn resolved
+    here before the un-merge committed goes where its identity is now (version-checked)."""
 
     @property
     def available(self) -> int:
@@ -55,10 +61,10 @@ class Account:
             moments.append(now)  # a refund took its spend below the tier: review tonight
         live = sorted(m for m, points in self.buckets.items() if points > 0)
         if live:
-            earliest = live[0]
-            moments.append(expiry_instant(earliest))
-            if self.expiry_notified != earliest:
-                moments.append(notice_instant(earliest, rules.expiry_notice_days))
+            moments.append(expiry_instant(live[0]))
+            unnoticed = [m for m in live if m > self.expiry_notified]
+            if unnoticed:  # each expiring month has its own notice (not only the earliest)
+                moments.append(notice_instant(unnoticed[0], rules.expiry_notice_days))
         if self.tier != "silver":
             spent = sorted(m for m, fen in self.spend.items() if fen > 0)
             # a tier above silver is reviewed when its oldest spend leaves the window (at once
@@ -77,14 +83,19 @@ class Line:
     refunded_fen: int = 0
 
     @property
-    def points(self) -> int:
-        """What the line is worth now, after its refunds."""
-        return line_points(self.paid_fen - self.refunded_fen, Decimal(self.multiplier))
+    def net_fen(self) -> int:
+        return self.paid_fen - self.refunded_fen
 
 
 @dataclass(frozen=True)
 class Order:
-    """One brand order, whichever channels report it; the first payment report earns."""
+    """One brand order, whichever channels report it; the first payment report earns.
+
+    `member_id` is the member whose account holds the order's points now (merges and un-merges
+    move it); `via` the lineage of the identity that brought the payment. `expiry_month` is set
+    when the points become available (SPEC 4.2), not at payment. `refunds` holds the applied
+    refunds (and, before the payment, the held ones); `rejected` the refunds that applied
+    nothing (refund id -> reason)."""
 
     order_id: str
     version: int = 0
@@ -98,6 +109,9 @@ class Order:
     matured: bool = False
     lines: Mapping[str, Line] = field(default_factory=dict)
     refunds: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    via: str | None = None
+    credited: int | None = None  # the points the order holds now (None: as its lines say)
+    rejected: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def paid(self) -> bool:
@@ -105,11 +119,51 @@ class Order:
 
     @property
     def points(self) -> int:
-        return sum(line.points for line in self.lines.values())
+        """What the order holds now: what it earned, less what its refunds took back."""
+        return self.credited if self.credited is not None else self.worth()
+
+    def worth(self) -> int:
+        """The order's points recomputed on its lines' net amounts (rounded once per order)."""
+        return order_points((ln.net_fen, Decimal(ln.multiplier)) for ln in self.lines.values())
+
+    @property
+    def paid_fen(self) -> int:
+        return sum(line.paid_fen for line in self.lines.values())
 
     @property
     def net_paid_fen(self) -> int:
-        return sum(line.paid_fen - line.refunded_fen for line in self.lines.values())
+        return sum(line.net_fen for line in self.lines.values())
+
+    def expired(self, now: datetime) -> bool:
+        """Its points became available and their month has ended (gone, whether spent or not)."""
+        return bool(self.matured and self.expiry_month and expiry_instant(self.expiry_month) <= now)
+
+    def summary(self, now: datetime) -> dict[str, object]:
+        """The order as the member's file shows it (SPEC 3.3)."""
+        refunded = self.paid_fen - self.net_paid_fen
+        if self.lines and self.net_paid_fen == 0:
+            status = "refunded"
+        elif refunded:
+            status = "partially_refunded"
+        else:
+            status = "completed" if self.completed_at else "paid"
+        points_status = "pending"
+        if self.matured:
+            points_status = "expired" if self.expired(now) else "available"
+        return {
+            "order_id": self.order_id,
+            "channel": self.channel,
+            "paid_at": self.paid_at,
+            "amount_fen": self.paid_fen,
+            "refunded_fen": refunded,
+            "points": self.points,
+            "status": status,
+            "points_status": points_status,
+            "completed_at": self.completed_at,
+            "points_expire_at": iso(expiry_instant(self.expiry_month))
+            if self.matured and self.expiry_month
+            else None,
+        }
 
     def next(self, **changes: object) -> Order:
         return replace(self, version=self.version + 1, **changes)  # type: ignore[arg-type]
@@ -134,12 +188,24 @@ class LedgerEntry:
 
 @dataclass(frozen=True)
 class Redemption:
+    """Keyed by its id alone (not by member), so a retry after a merge finds it."""
+
     member_id: str
     redemption_id: str
     points: int
     reward: str
     at: str
     available_after: int
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A cause applied once whoever it lands on (an activity id): keyed by the cause alone, so
+    a merge between two deliveries cannot make it new again. Records who it went to."""
+
+    key: str
+    member_id: str
+    at: str
 
 
 @dataclass
@@ -150,7 +216,15 @@ class PointsChange:
     orders: list[tuple[Order, int]] = field(default_factory=list)
     entries: list[LedgerEntry] = field(default_factory=list)
     redemptions: list[Redemption] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not (self.accounts or self.orders or self.entries or self.redemptions or self.events)
+        return not (
+            self.accounts
+            or self.orders
+            or self.entries
+            or self.redemptions
+            or self.markers
+            or self.events
+        )

@@ -1,15 +1,18 @@
 """The points scheme as data (SPEC 4.2): multipliers, thresholds, periods, campaign rules.
 
 Stored as JSON in SSM (template parameter `PointsRules`) and validated here, so marketing can
-change a campaign without a deploy. Multipliers are decimals, never floats: points are
-floor(whole yuan x tier multiplier x every matching rule's multiplier), per order line.
+change a campaign without a deploy. Multipliers are decimals, never floats: an order earns
+floor(its whole yuan x its lines' multipliers, weighted by the lines' amounts), rounded once per
+order (SPEC 4.2), each line's multiplier being the tier's times every matching rule's.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -72,9 +75,17 @@ class PointsRules(BaseModel):
         return tier
 
 
-def line_points(paid_fen: int, multiplier: Decimal) -> int:
-    """1 point per whole yuan, times the line's frozen multiplier, rounded down."""
-    return math.floor(Decimal(max(paid_fen, 0) // 100) * multiplier)
+def order_points(lines: Iterable[tuple[int, Decimal]]) -> int:
+    """1 point per whole yuan of the order's paid amount, rounded down once per order (not per
+    line: 3 lines of 9.90 yuan earn 29), times the multipliers: each line's (paid fen,
+    multiplier) weighs its multiplier by its share of the amount. Exact (fractions): no float,
+    no Decimal precision limit."""
+    paid = [(max(fen, 0), Fraction(multiplier)) for fen, multiplier in lines]
+    total = sum(fen for fen, _ in paid)
+    if total <= 0:
+        return 0
+    weighted = sum((fen * multiplier for fen, multiplier in paid), Fraction(0))
+    return math.floor(Fraction(total // 100) * weighted / total)
 
 
 def tier_rank(tier: str) -> int:

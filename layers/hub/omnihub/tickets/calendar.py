@@ -24,6 +24,23 @@ class Calendar:
     def always(self) -> bool:
         return self.opens is None or self.closes is None
 
+    @property
+    def spec(self) -> str:
+        """The calendar as text ("24x7" or "09:00-21:00"): what a ticket keeps of it."""
+        if self.always:
+            return "24x7"
+        assert self.opens is not None
+        assert self.closes is not None
+        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+
+    @classmethod
+    def parse(cls, spec: str) -> Calendar:
+        """The inverse of `spec`."""
+        if spec == "24x7":
+            return ALWAYS
+        opens, closes = (time.fromisoformat(part) for part in spec.split("-", 1))
+        return cls(opens=opens, closes=closes)
+
     def _window(self, day_start: datetime) -> tuple[datetime, datetime]:
         assert self.opens is not None
         assert self.closes is not None

@@ -6,7 +6,8 @@
 - P4, suggestion: no targets (the product board).
 
 P1 also notifies quality, supply chain and PR at once; each acknowledges on its own 30-minute
-clock.
+clock. A ticket keeps the targets and the calendar it was given when it opened (or reopened):
+a policy changed meanwhile applies from its next opening or reopening (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ ESCALATION_LEVELS = ("L1", "L2", "L3")  # agent, supervisor, department head
 class TargetRule:
     name: str
     within: timedelta
-    kind: (
-        str  # "response" targets are met by responding, "resolution" by resolving, "ack" by a team
-    )
+    kind: str
+    """What meets it: "response" a `respond`, "handling" an `initial_handling` opinion,
+    "resolution" a `resolve` (which also meets the other two), "ack" the team's `acknowledge`."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ POLICIES: tuple[Policy, ...] = (
         risk=("high",),
         targets=(
             TargetRule("first_response", timedelta(minutes=30), "response"),
-            TargetRule("initial_handling", timedelta(hours=4), "response"),
+            TargetRule("initial_handling", timedelta(hours=4), "handling"),
             TargetRule("resolution", timedelta(hours=48), "resolution"),
             TargetRule("ack:quality", timedelta(minutes=30), "ack"),
             TargetRule("ack:supply_chain", timedelta(minutes=30), "ack"),

@@ -1,4 +1,8 @@
-"""Ticket operations over a TicketStore: open once, act, sweep what is due, follow merges.
+"""Ticket operations over a TicketStore: open once, act, sweep what is due, follow the member.
+
+A ticket lives on the member it belongs to now (SPEC 3.3, 4.1): it opens on the live root of
+the member it names (or of whoever holds the identity that brought it), and merges, un-merges
+and erasure move or anonymise it (`follow_member`, `forget_lineage`), in any order.
 
 Service metrics (SPEC 4.4) are counters per Shanghai day, channel and priority, added in the same
 transaction as the transition that moves them, so the dashboard never needs to read tickets.
@@ -13,11 +17,14 @@ from typing import Any, Protocol
 
 from omnihub import sharding
 from omnihub.clock import business_date, iso, parse_iso
-from omnihub.errors import ConcurrentChange, NotFound
+from omnihub.errors import ConcurrentChange, Gone, NotFound
 from omnihub.events.domain import DomainEvent
-from omnihub.tickets.model import Outcome, Ticket, act, open_ticket, sweep
+from omnihub.identity.chain import live_root, rightful_root
+from omnihub.identity.ports import MemberStore
+from omnihub.tickets.model import DONE, Outcome, Ticket, act, open_ticket, sweep
 
 MAX_ATTEMPTS = 8
+MEMBER_TICKETS = 1000  # at most this many tickets of one member move together
 SHARDS = 4  # tickets are far fewer than orders: four partitions take a Double 11 peak
 
 
@@ -40,13 +47,20 @@ class TicketChange:
     expected_version: int  # 0: the ticket must not exist yet
     events: list[DomainEvent] = field(default_factory=list)
     stats: list[StatDelta] = field(default_factory=list)
+    live_member: str | None = None
+    """A member that must still be neither merged nor erased when this commits (the member the
+    ticket is put on): a merge committing between the lookup and the write fails the write."""
+    lineage: str | None = None
+    """With `live_member`: the identity that brought the ticket, whose claim must still name
+    that member (or be gone), so an un-merge or merge moving it meanwhile fails the write too."""
 
 
 class TicketStore(Protocol):
     def get(self, ticket_id: str) -> Ticket | None: ...
 
     def commit(self, change: TicketChange) -> None:
-        """All or nothing; ConcurrentChange when the version moved (or the ticket exists)."""
+        """All or nothing; ConcurrentChange when the version moved (or the ticket exists), or
+        `live_member` was merged or erased, or the `lineage` claim moved, meanwhile."""
         ...
 
     def by_member(self, member_id: str, limit: int) -> list[Ticket]: ...
@@ -59,34 +73,47 @@ class TicketStore(Protocol):
 
 
 def _stats(before: Ticket | None, after: Ticket) -> list[StatDelta]:
-    """What a transition adds to the service counters of the day the ticket was opened."""
+    """What a transition adds to the service counters of the day the ticket was opened.
+
+    A ticket counts once whatever it goes through (SPEC 4.4): `resolved` is 1 while it is
+    resolved or closed (a reopen takes it back out, resolving again puts it back), its first
+    response time is that of its first cycle, and its CSAT counts once, the latest answer
+    replacing the earlier one. Each target of each cycle counts once as met or breached.
+    """
     counters: dict[str, int] = {}
     if before is None:
         counters["created"] = 1
-    old = {t.name: t for t in (before.targets if before else ())}
+    old = {(t.name, t.cycle): t for t in (before.targets if before else ())}
     for t in after.targets:
-        was = old.get(t.name)
+        was = old.get((t.name, t.cycle))
         if t.breached and not (was and was.breached):  # late, whether swept or met late
             counters["targets_breached"] = counters.get("targets_breached", 0) + 1
         if t.met_at and not (was and was.met_at):
             if not t.breached:
                 counters["targets_met"] = counters.get("targets_met", 0) + 1
-            if t.name == "first_response":
+            if t.name == "first_response" and t.cycle == 0:
                 counters["responded"] = 1
                 waited = parse_iso(t.met_at) - parse_iso(after.created_at)
                 counters["response_seconds"] = int(waited.total_seconds())
-    if after.status == "resolved" and (before is None or before.status != "resolved"):
-        counters["resolved"] = 1
-    if after.csat is not None and (before is None or before.csat is None):
-        counters["csat_sum"] = after.csat
-        counters["csat_count"] = 1
+    was_done = before is not None and before.status in DONE
+    if (after.status in DONE) != was_done:
+        counters["resolved"] = -1 if was_done else 1
+    old_csat = before.csat if before else None
+    if after.csat != old_csat:
+        counters["csat_sum"] = (after.csat or 0) - (old_csat or 0)
+        if (old_csat is None) != (after.csat is None):
+            counters["csat_count"] = 1 if old_csat is None else -1
     if not counters:
         return []
     day = business_date(parse_iso(after.created_at)).isoformat()
     return [StatDelta(day, after.channel, after.priority, counters)]
 
 
-def _commit(store: TicketStore, plan: Callable[[], TicketChange | None]) -> Ticket | None:
+def _commit(
+    store: TicketStore,
+    plan: Callable[[], TicketChange | None],
+    on_conflict: Callable[[], None] = lambda: None,
+) -> Ticket | None:
     for _ in range(MAX_ATTEMPTS):
         change = plan()
         if change is None:
@@ -94,35 +121,94 @@ def _commit(store: TicketStore, plan: Callable[[], TicketChange | None]) -> Tick
         try:
             store.commit(change)
         except ConcurrentChange:
+            on_conflict()
             continue
         return change.ticket
     raise ConcurrentChange("the ticket kept changing; try again")
 
 
-def open_once(store: TicketStore, draft: Ticket, now: datetime, cause: str) -> Ticket:
-    """Open the ticket `draft.ticket_id` names, unless it is open already (a replayed cause)."""
+def belongs(members: MemberStore, via: str | None, recorded_on: str) -> tuple[str, bool]:
+    """Where a ticket brought by `via` and recorded on `recorded_on` belongs now, and whether
+    that member was erased."""
+    return live_root(members, rightful_root(members, via, recorded_on))
+
+
+def _placed(members: MemberStore, draft: Ticket, refuse_erased: bool) -> tuple[Ticket, str | None]:
+    """The draft on the member it belongs to now, and the member the write must find live."""
+    if draft.member_id is None:
+        return draft, None
+    root, erased = belongs(members, draft.via, draft.member_id)
+    if not erased:
+        return replace(draft, member_id=root), root
+    if refuse_erased:
+        raise Gone(f"member {draft.member_id} was erased")
+    return replace(draft, member_id=root, via=None), None  # erased members never merge
+
+
+def open_once(
+    store: TicketStore,
+    members: MemberStore,
+    draft: Ticket,
+    now: datetime,
+    cause: str,
+    *,
+    refuse_erased: bool = False,
+) -> Ticket:
+    """Open the ticket `draft.ticket_id` names, unless it is open already (a replayed cause).
+
+    It opens on the live root the draft's member (or the identity that brought it, `via`) leads
+    to, never on an absorbed member; the write is conditioned on that root being still live, so
+    a merge committing meanwhile makes it look again. For an erased member the ticket opens
+    without its lineage (a customer's report is still worked), or `refuse_erased` answers Gone
+    (staff opening one by hand).
+    """
 
     def plan() -> TicketChange | None:
         if store.get(draft.ticket_id) is not None:
             return None
-        out = open_ticket(draft, now, cause)
-        return TicketChange(out.ticket, 0, out.events, _stats(None, out.ticket))
+        placed, live = _placed(members, draft, refuse_erased)
+        out = open_ticket(placed, now, cause)
+        return TicketChange(
+            out.ticket,
+            0,
+            out.events,
+            _stats(None, out.ticket),
+            live_member=live,
+            lineage=placed.via if live else None,
+        )
 
     opened = _commit(store, plan)
     return opened or _must(store.get(draft.ticket_id), draft.ticket_id)
 
 
 def apply(
-    store: TicketStore, ticket_id: str, action: str, actor: str, now: datetime, **fields: Any
+    store: TicketStore,
+    ticket_id: str,
+    action: str,
+    actor: str,
+    now: datetime,
+    *,
+    request_id: str | None = None,
+    **fields: Any,
 ) -> Ticket:
-    cause = f"action:{ticket_id}:{now.isoformat()}:{action}"
+    """One action, once per `request_id` (a repeat answers the ticket as it is now and writes
+    nothing). Without a request id each call is an action of its own (docs/decisions.md)."""
+    cause = (
+        f"action:{ticket_id}:{actor}:{request_id}"
+        if request_id
+        else f"action:{ticket_id}:{now.isoformat()}:{action}"
+    )
+    unchanged: list[Ticket] = []
 
-    def plan() -> TicketChange:
+    def plan() -> TicketChange | None:
         ticket = _must(store.get(ticket_id), ticket_id)
-        out: Outcome = act(ticket, action, actor, now, cause, **fields)
+        out: Outcome = act(ticket, action, actor, now, cause, request_id=request_id, **fields)
+        if out.ticket is ticket:
+            unchanged.append(ticket)
+            return None
         return TicketChange(out.ticket, ticket.version, out.events, _stats(ticket, out.ticket))
 
-    return _must(_commit(store, plan), ticket_id)
+    return _commit(store, plan) or unchanged[-1]
 
 
 def sweep_shard(
@@ -153,23 +239,68 @@ def sweep_shard(
             return read, changed
 
 
-def move_to_survivor(store: TicketStore, absorbed: str, survivor: str) -> int:
-    """Tickets follow a merge: the absorbed member's tickets now belong to the survivor."""
+def follow_member(store: TicketStore, members: MemberStore, member_id: str) -> int:
+    """Move each ticket recorded on `member_id` to where it belongs now (`belongs`).
+
+    The same for a merge (`member_id` absorbed: its tickets go to the live survivor, whatever
+    order merges arrive in) and an un-merge (`member_id` lost identities: the tickets they
+    brought go with them), so the two commute and a late or repeated event moves nothing back.
+    A ticket put on an erased member loses its lineage. Returns how many moved.
+    """
+    known: dict[str | None, tuple[str, bool]] = {}
+
+    def where(via: str | None) -> tuple[str, bool]:
+        if via not in known:
+            known[via] = belongs(members, via, member_id)
+        return known[via]
+
     moved = 0
-    for ticket in store.by_member(absorbed, 1000):
+    for ticket in store.by_member(member_id, MEMBER_TICKETS):
 
         def plan(ticket_id: str = ticket.ticket_id) -> TicketChange | None:
             current = store.get(ticket_id)
-            if current is None or current.member_id != absorbed:
+            if current is None or current.member_id != member_id:
+                return None
+            root, erased = where(current.via)
+            if root == member_id:
                 return None
             return TicketChange(
-                replace(current, member_id=survivor, version=current.version + 1),
+                replace(
+                    current,
+                    member_id=root,
+                    via=None if erased else current.via,
+                    version=current.version + 1,
+                ),
                 current.version,
+                live_member=None if erased else root,
+                lineage=None if erased else current.via,
+            )
+
+        if _commit(store, plan, on_conflict=known.clear) is not None:  # look again after a race
+            moved += 1
+    return moved
+
+
+def forget_lineage(store: TicketStore, member_id: str) -> int:
+    """Erasure: the member's tickets no longer name the identity that brought them, so an
+    identity freed now and claimed by someone else later never pulls them along. Idempotent.
+    (The tickets' own free text is erased by a later change.)"""
+    cleared = 0
+    for ticket in store.by_member(member_id, MEMBER_TICKETS):
+        if ticket.via is None:
+            continue
+
+        def plan(ticket_id: str = ticket.ticket_id) -> TicketChange | None:
+            current = store.get(ticket_id)
+            if current is None or current.member_id != member_id or current.via is None:
+                return None
+            return TicketChange(
+                replace(current, via=None, version=current.version + 1), current.version
             )
 
         if _commit(store, plan) is not None:
-            moved += 1
-    return moved
+            cleared += 1
+    return cleared
 
 
 def _must(ticket: Ticket | None, ticket_id: str) -> Ticket:

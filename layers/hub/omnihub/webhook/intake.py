@@ -1,8 +1,9 @@
 """Accepting one channel event: the order of checks is the contract's order of answers.
 
-unknown channel 404 -> too large 413 -> bad signature 401 -> not JSON 400 -> invalid 422 ->
-logged once (202 accepted, 200 duplicate, 409 same id with another body). Nothing is written
-before every check has passed, so a rejected event is never half-processed.
+unknown channel 404 -> too large 413 -> bad signature 401 -> not JSON 400 -> invalid 422
+(including an `occurred_at` more than MAX_AHEAD in the future) -> logged once (202 accepted,
+200 duplicate, 409 same id with another body). Nothing is written before every check has
+passed, so a rejected event is never half-processed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from datetime import timedelta
+from typing import Literal, NoReturn, Protocol
 
 from pydantic import ValidationError
 
@@ -25,6 +27,8 @@ from omnihub.identity.vault import PiiVault, mask_identity, mask_profile
 from omnihub.webhook.signature import verify
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_AHEAD = timedelta(minutes=10)
+"""How far a channel's `occurred_at` may run ahead of the hub's clock (decision D40)."""
 
 
 AppendOutcome = Literal["accepted", "duplicate", "conflict"]
@@ -102,6 +106,20 @@ def protect(member: MemberPart, vault: PiiVault, extra: Iterable[str]) -> Protec
     return ProtectedMember(identities=identities, profile=profile)
 
 
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _decode(raw_body: bytes) -> object:
+    """The body as JSON, or a 400: besides bad syntax, Python's decoder raises ValueError for
+    NaN/Infinity (refused here: not JSON) and integers over 4300 digits, and RecursionError for
+    deep nesting; none of them may escape as a 500."""
+    try:
+        return json.loads(raw_body, parse_constant=_not_json)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError too
+        raise MalformedBody("the body is not JSON", details=[{"field": "body"}]) from error
+
+
 def accept(intake: Intake, channel: str, signature: str | None, raw_body: bytes) -> Accepted:
     if channel not in CHANNELS:
         raise NotFound(f"unknown channel '{channel}'")
@@ -111,10 +129,7 @@ def accept(intake: Intake, channel: str, signature: str | None, raw_body: bytes)
     if secret is None:
         raise NotFound(f"channel '{channel}' is not configured")
     verify(signature, raw_body, secret, intake.wall_clock.now().timestamp())
-    try:
-        payload = json.loads(raw_body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedBody("the body is not JSON", details=[{"field": "body"}]) from error
+    payload = _decode(raw_body)
     if not isinstance(payload, dict):
         raise MalformedBody("the body must be a JSON object", details=[{"field": "body"}])
     try:
@@ -124,12 +139,24 @@ def accept(intake: Intake, channel: str, signature: str | None, raw_body: bytes)
             "the event does not match its contract", details=field_errors(error)
         ) from error
 
+    occurred_at, received_at = to_utc(event.occurred_at), intake.clock.now()
+    if occurred_at > received_at + MAX_AHEAD:
+        raise InvalidInput(
+            "the event happened in the future",
+            details=[
+                {
+                    "field": "occurred_at",
+                    "message": f"more than {int(MAX_AHEAD.total_seconds() // 60)} minutes "
+                    "ahead of the hub's clock",
+                }
+            ],
+        )
     envelope = Envelope(
         channel=channel,
         event_id=event.event_id,
         type=event.type,
-        occurred_at=to_utc(event.occurred_at),
-        received_at=intake.clock.now(),
+        occurred_at=occurred_at,
+        received_at=received_at,
         member=protect(event.member, intake.vault(), intake.extra_placeholders),
         data=event.data.model_dump(mode="json", exclude_none=True),
     )

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from omnihub.errors import Unauthenticated
 
 TOLERANCE_SECONDS = 300
+_SECONDS = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() also takes '²', '١'
 
 
 def sign(secret: bytes, raw_body: bytes, timestamp: int) -> str:
@@ -28,9 +30,9 @@ def verify(header: str | None, raw_body: bytes, secret: bytes, now: float) -> No
     candidates: list[str] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and _SECONDS.fullmatch(value):
             timestamp = int(value)
-        elif name == "v1" and value:
+        elif name == "v1" and value and value.isascii():  # compare_digest raises on non-ASCII
             candidates.append(value)
     if timestamp is None or not candidates:
         raise Unauthenticated("X-Omni-Signature must carry t=<seconds> and v1=<hex>")
