@@ -49,10 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         from devstack import local_jwt
         from devstack.template import load_model
 
-        audience = load_model(args.root).jwt_audience()
+        model = load_model(args.root)
         print(
             local_jwt.issue(
-                args.role, audience, leader=args.leader, store=args.store, ttl_s=args.ttl
+                args.role,
+                model.jwt_audience(),
+                leader=args.leader,
+                store=args.store,
+                ttl_s=args.ttl,
+                claim_names=model.claim_names(),
             )
         )
         return 0

@@ -14,7 +14,7 @@ PEOPLE = [
     ("赵六 (JD, same placeholder phone)", "jd_pin", "jd-zhao"),
     ("李四 (app, two phones)", "phone", "13900000005"),
     ("李四嫂 (WeCom)", "wechat_unionid", "union-li-wife"),
-    ("陈七 (social, asked to leave)", "wechat_unionid", "union-chen"),
+    ("陈七 (asked to leave in the app)", "wechat_unionid", "union-chen"),
 ]
 
 

@@ -55,22 +55,33 @@ def section_points(stack: LocalStack, run: Any) -> list[str]:
     lines += _balances(stack, "a week later")
     zhang = _member(stack, "phone", "13800000001")
     if zhang:
-        request = {"redemption_id": "demo-redeem-1", "points": 100, "reward": "五常大米1kg"}
-        first = stack.http(
-            "POST", f"/v1/members/{zhang}/redemptions", body=request, headers=stack.auth("store")
-        )
-        again = stack.http(
-            "POST", f"/v1/members/{zhang}/redemptions", body=request, headers=stack.auth("store")
-        )
+        # the member is at the counter: the store presents the card they hold (SPEC 3.3)
+        card = {"type": "store_card", "value": "SC-100001"}
+        store = stack.auth("store", store="S-001")
+        request = {
+            "redemption_id": "demo-redeem-1",
+            "points": 100,
+            "reward": "五常大米1kg",
+            "presented": card,
+        }
+        first = stack.http("POST", f"/v1/members/{zhang}/redemptions", body=request, headers=store)
+        again = stack.http("POST", f"/v1/members/{zhang}/redemptions", body=request, headers=store)
         too_much = stack.http(
             "POST",
             f"/v1/members/{zhang}/redemptions",
-            body={"redemption_id": "demo-redeem-2", "points": 100_000, "reward": "x"},
-            headers=stack.auth("store"),
+            body={**request, "redemption_id": "demo-redeem-2", "points": 100_000, "reward": "x"},
+            headers=store,
+        )
+        absent = stack.http(
+            "POST",
+            f"/v1/members/{zhang}/redemptions",
+            body={k: v for k, v in request.items() if k != "presented"},
+            headers=store,
         )
         lines.append(
-            f"  redemption of 100 at a store: {first[0]}; the same request again: {again[0]}"
-            f" (no second spend); 100,000 points: {too_much[0]} {too_much[2]['error']['code']}"
+            f"  redemption of 100 at a store, card presented: {first[0]}; the same request"
+            f" again: {again[0]} (no second spend); 100,000 points: {too_much[0]}"
+            f" {too_much[2]['error']['code']}; without the member's card: {absent[0]}"
         )
         lines += _balances(stack, "after redeeming")
     counts = _events(stack, "points.changed", "tier.changed")

@@ -64,6 +64,20 @@ def gateway_error(status: int, message: str, **headers: str) -> HttpResponse:
     return HttpResponse(status, {"content-type": "application/json", **headers}, body)
 
 
+def method_not_allowed(method: str, allowed: list[str]) -> HttpResponse:
+    """A path the API has, asked with a method it does not declare there (TRACE, PUT...): 405
+    with `Allow` and the contract's error body. (API Gateway itself answers 404
+    `{"message":"Not Found"}` here; docs/decisions.md says why the local stack differs.)"""
+    error = {
+        "code": "method_not_allowed",
+        "message": f"{method[:16]} is not allowed here",
+        "details": [{"field": "method", "allowed": allowed}],
+    }
+    body = json.dumps({"error": error}, ensure_ascii=False).encode()
+    headers = {"content-type": "application/json", "allow": ", ".join(allowed)}
+    return HttpResponse(405, headers, body)
+
+
 # -- routing -------------------------------------------------------------------------------------
 _LITERAL, _PARAM, _GREEDY = 0, 1, 2
 
@@ -84,6 +98,10 @@ class _CompiledRoute:
     def match(self, method: str, parts: list[str]) -> dict[str, str] | None:
         if self.route.method not in (method, "ANY"):
             return None
+        return self.match_path(parts)
+
+    def match_path(self, parts: list[str]) -> dict[str, str] | None:
+        """The path parameters if the path matches, whatever the method."""
         if self.route.path == "$default":
             return {}
         params: dict[str, str] = {}
@@ -133,6 +151,21 @@ class RouteTable:
             if params is not None:
                 return compiled.route, params
         return None
+
+    def methods_at(self, raw_path: str) -> list[str]:
+        """The methods declared on the most specific route path this request path matches
+        (`/v1/members/lookup`, not also `/v1/members/{id}`); none for `$default` or ANY."""
+        stripped = raw_path.strip("/")
+        parts = [unquote(p) for p in stripped.split("/")] if stripped else []
+        matching = [
+            c
+            for c in self._routes
+            if c.route.path != "$default" and c.match_path(parts) is not None
+        ]
+        if not matching or any(c.route.method == "ANY" for c in matching):
+            return []
+        best = matching[0].route.path  # routes are sorted most specific first
+        return sorted({c.route.method for c in matching if c.route.path == best})
 
 
 # -- the v2.0 event ------------------------------------------------------------------------------
@@ -254,6 +287,9 @@ class HttpGateway:
     def _handle(self, request: HttpRequest) -> HttpResponse:
         found = self.routes.match(request.method, request.path)
         if found is None:
+            allowed = self.routes.methods_at(request.path)
+            if allowed:
+                return method_not_allowed(request.method, allowed)
             return gateway_error(404, "Not Found")
         route, params = found
         if route.payload_version != "2.0":

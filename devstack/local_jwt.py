@@ -4,6 +4,10 @@ In AWS the HTTP API's JWT authorizer verifies tokens from the template's issuer;
 no issuer, so the stack signs its own with a fixed local secret and verifies them the way the
 authorizer would (signature, issuer, audience, expiry). Expiry is checked against REAL time:
 moving the virtual business clock must never revive or kill a token.
+
+The role and the scopes go where the template's claim mapping says (parameters `RoleClaim`,
+`LeaderIdClaim`, `StoreIdClaim`; by default Cognito's `cognito:groups` and the admin-only
+`custom:leader_id` / `custom:store_id` attributes), so a local token looks like a deployed one.
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ LOCAL_ISSUER = "https://auth.omnihub.local"
 #: Dev-only signing key (never deployed): 32+ bytes so HS256 has a full-strength key.
 LOCAL_SIGNING_KEY = "omnihub-local-jwt-signing-key-do-not-deploy"
 TOKEN_TTL_S = 3600
+#: The template's default claim mapping (what `omnihub.api.auth.ClaimNames` reads by default).
+DEFAULT_CLAIMS: Mapping[str, str] = {
+    "role": "cognito:groups",
+    "leader_id": "custom:leader_id",
+    "store_id": "custom:store_id",
+}
 
 
 class InvalidToken(Exception):
@@ -25,7 +35,7 @@ class InvalidToken(Exception):
 
 
 def issue(
-    role: str,
+    role: str | Sequence[str],
     audience: str,
     *,
     leader: str | None = None,
@@ -33,21 +43,29 @@ def issue(
     subject: str | None = None,
     ttl_s: int = TOKEN_TTL_S,
     now: float | None = None,
+    claim_names: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
-    """A signed token with the claims the staff API reads (`role`, `leader_id`, `store_id`)."""
+    """A signed token with the role (a group list, as Cognito puts it) and the scopes where the
+    claim mapping says; `extra` adds claims as they are (e.g. a forged `custom:role`)."""
+    names = {**DEFAULT_CLAIMS, **(claim_names or {})}
+    roles = [role] if isinstance(role, str) else list(role)
     issued = int(time.time() if now is None else now)
+    label = "-".join(roles) or "none"
     claims: dict[str, Any] = {
         "iss": LOCAL_ISSUER,
         "aud": audience,
-        "sub": subject or f"local-{role}" + (f"-{leader or store}" if leader or store else ""),
-        "role": role,
+        "sub": subject or f"local-{label}" + (f"-{leader or store}" if leader or store else ""),
         "iat": issued,
         "exp": issued + ttl_s,
     }
+    if roles:
+        claims[names["role"]] = roles
     if leader:
-        claims["leader_id"] = leader
+        claims[names["leader_id"]] = leader
     if store:
-        claims["store_id"] = store
+        claims[names["store_id"]] = store
+    claims.update(extra or {})
     return jwt.encode(claims, LOCAL_SIGNING_KEY, algorithm="HS256")
 
 

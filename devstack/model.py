@@ -245,6 +245,16 @@ class StackModel:
                     return authorizer.audience[0]
         return str(self.parameters.get("JwtAudience", "local"))
 
+    def claim_names(self) -> dict[str, str]:
+        """Where local tokens put the role and scopes: the template's claim mapping parameters
+        (RoleClaim, LeaderIdClaim, StoreIdClaim), so the handlers find them as deployed."""
+        names = {"role": "RoleClaim", "leader_id": "LeaderIdClaim", "store_id": "StoreIdClaim"}
+        return {
+            key: str(self.parameters[param])
+            for key, param in names.items()
+            if self.parameters.get(param)
+        }
+
     def parameter_paths(self) -> list[str]:
         """Distinct PARAMETER_PATH values of the functions (where out-of-band secrets live)."""
         paths = {f.environment.get("PARAMETER_PATH", "") for f in self.functions.values()}

@@ -55,8 +55,9 @@ def merged_openapi(model: StackModel, functions: dict[str, LoadedFunction]) -> d
             continue
         for path, operations in (document.get("paths") or {}).items():
             merged["paths"].setdefault(path, {}).update(operations)
-        schemas = (document.get("components") or {}).get("schemas") or {}
-        merged["components"]["schemas"].update(schemas)
+        components = document.get("components") or {}
+        merged["components"]["schemas"].update(components.get("schemas") or {})
+        merged["components"]["securitySchemes"].update(components.get("securitySchemes") or {})
     documented = {(_shape(path), method) for path, ops in merged["paths"].items() for method in ops}
     for route in model.routes:
         if route.path == "$default":

@@ -20,6 +20,11 @@ from devstack.physical import STREAM_LABEL
 
 #: The local PII key: fixed so data sealed in one run can be read in the next; never deployed.
 LOCAL_PII_KEY = base64.b64encode(hashlib.sha256(b"omnihub-local-pii-key").digest()).decode()
+#: Local keys of member ids and member codes (omnihub.identity.ids); never deployed.
+LOCAL_MEMBER_ID_KEY = base64.b64encode(hashlib.sha256(b"omnihub-local-member-id").digest()).decode()
+LOCAL_MEMBER_CODE_KEY = base64.b64encode(
+    hashlib.sha256(b"omnihub-local-member-code").digest()
+).decode()
 
 
 def local_channel_secret(channel: str) -> str:
@@ -121,14 +126,28 @@ def provision(
 
 
 def seed_local_secrets(ssm: Any, parameter_paths: list[str]) -> dict[str, str]:
-    """Put the out-of-band secrets: one webhook secret per channel and the PII key, per path."""
-    from omnihub.channels import CHANNELS, channel_secret_name, pii_key_name
+    """Put the out-of-band secrets: a webhook secret per channel, the PII, member-id and member-code
+    keys, per path."""
+    from omnihub.channels import (
+        CHANNELS,
+        channel_secret_name,
+        pii_key_name,
+        pii_lookup_key_name,
+        pii_seal_keys_name,
+    )
+    from omnihub.identity.ids import member_code_key_name, member_id_key_name
+    from omnihub.identity.vault import split_master
 
     seeded: dict[str, str] = {}
     for path in parameter_paths:
         for channel in CHANNELS:
             seeded[channel_secret_name(path, channel)] = local_channel_secret(channel)
-        seeded[pii_key_name(path)] = LOCAL_PII_KEY
+        seeded[pii_key_name(path)] = LOCAL_PII_KEY  # legacy; the functions read the two below
+        seeded[pii_lookup_key_name(path)], seeded[pii_seal_keys_name(path)] = split_master(
+            LOCAL_PII_KEY, {"k1": hashlib.sha256(b"omnihub-local-seal-k1").digest()}
+        )
+        seeded[member_id_key_name(path)] = LOCAL_MEMBER_ID_KEY
+        seeded[member_code_key_name(path)] = LOCAL_MEMBER_CODE_KEY
     for name, value in seeded.items():
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
     return seeded

@@ -24,7 +24,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from devstack.http_api import HttpRequest, HttpResponse, gateway_error
 from devstack.openapi import SWAGGER_PAGE, merged_openapi
@@ -108,6 +108,18 @@ class LocalHelpers:
         return _json(404, {"message": "Not Found"})
 
 
+def loggable_target(target: str) -> str:
+    """A request target fit for a log line: the query keeps its names, never its values, and
+    a phone or ID number typed into the path is masked (SPEC 3.3: no log line carries an
+    identity value from a path or query)."""
+    from omnihub.privacy import mask_text
+
+    split = urlsplit(target)
+    names = "&".join(f"{name}=" for name, _ in parse_qsl(split.query, keep_blank_values=True))
+    path = mask_text(unquote(split.path))
+    return f"{path}?{names}" if names else path
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     server: DevServer
     protocol_version = "HTTP/1.1"
@@ -130,7 +142,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 )
                 response = self.server.stack.http_request(request)
         except Exception:  # the dev server must keep serving
-            log.exception("devstack failed on %s %s", self.command, self.path)
+            log.exception("devstack failed on %s %s", self.command, loggable_target(self.path))
             response = gateway_error(500, "Internal Server Error")
         self._send(response)
 
@@ -148,8 +160,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, CONNECT, a made-up one) goes to the gateway too, which
+        answers in JSON, instead of http.server's HTML 501 page."""
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """The access line: method, the target without identity values, status."""
+        target = loggable_target(self.path)
+        log.info("%s %s %s %s", self.address_string(), self.command, target, code)
+
     def log_message(self, format: str, *args: Any) -> None:
-        log.info("%s %s", self.address_string(), format % args)
+        """Errors the base class reports (bad request lines): their text may quote the raw
+        request line, so only the client and the fact are logged."""
+        log.info("%s request refused by the HTTP parser", self.address_string())
 
 
 class DevServer(ThreadingHTTPServer):

@@ -20,7 +20,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -233,15 +233,32 @@ class LocalStack:
         return self.http("POST", path, body=raw, headers=self.sign_channel_event(channel, raw))
 
     # -- tokens ----------------------------------------------------------------------------------
-    def token(self, role: str, leader: str | None = None, store: str | None = None) -> str:
-        """A bearer token the local JWT authorizer accepts."""
-        return local_jwt.issue(role, self.model.jwt_audience(), leader=leader, store=store)
+    def token(
+        self,
+        role: str | Sequence[str],
+        leader: str | None = None,
+        store: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> str:
+        """A bearer token the local JWT authorizer accepts, claims placed as the template says."""
+        return local_jwt.issue(
+            role,
+            self.model.jwt_audience(),
+            leader=leader,
+            store=store,
+            claim_names=self.model.claim_names(),
+            extra=extra,
+        )
 
     def auth(
-        self, role: str, leader: str | None = None, store: str | None = None
+        self,
+        role: str | Sequence[str],
+        leader: str | None = None,
+        store: str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> dict[str, str]:
-        """An Authorization header for `role`."""
-        return {"Authorization": f"Bearer {self.token(role, leader, store)}"}
+        """An Authorization header for `role` (a list: a token in several groups)."""
+        return {"Authorization": f"Bearer {self.token(role, leader, store, extra)}"}
 
     # -- plumbing --------------------------------------------------------------------------------
     def drain(self, timeout: float = 60.0) -> DrainReport:

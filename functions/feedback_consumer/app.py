@@ -76,7 +76,7 @@ def handle_feedback(event: BusEvent) -> None:
     received = receive(
         wiring.feedback_store(),
         _incoming(envelope, data),
-        lambda: resolve(members, request, clock),
+        lambda: resolve(members, request, clock, ids=wiring.member_ids()),
         clock,
     )
     c, route, found = received.classification, received.route, received.detection

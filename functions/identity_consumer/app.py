@@ -21,7 +21,7 @@ def handle(event: BusEvent) -> None:
     envelope = wiring.channel_envelope(event)
     store = wiring.member_store()
     if envelope.type == "member.identified":
-        resolution = resolve(store, request_for(envelope), default_clock())
+        resolution = resolve(store, request_for(envelope), default_clock(), ids=wiring.member_ids())
         logger.info(
             "identities resolved",
             extra={
@@ -43,7 +43,13 @@ def handle(event: BusEvent) -> None:
                 metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
     elif envelope.type == "member.erasure_requested":
         refs = [i.ref for i in usable_identities(envelope.member.identities)]
-        erasure = erase_by_identities(store, refs, envelope.causing_event_id, default_clock())
+        erasure = erase_by_identities(
+            store,
+            refs,
+            envelope.causing_event_id,
+            default_clock(),
+            wiring.event_log().forget_identities,
+        )
         logger.info(
             "erasure requested",
             extra={"member_erased": erasure.erased, "review_case": erasure.review_case},

@@ -10,9 +10,9 @@ from pydantic import BaseModel
 from omnihub import wiring
 from omnihub.api.http import build_resolver, handle
 from omnihub.observability import powertools
+from omnihub.privacy import mask_optional
 
 logger, tracer, metrics = powertools()
-app = build_resolver(logger)
 
 READERS = frozenset({"agent", "quality", "admin"})
 POLICIES = {
@@ -20,6 +20,7 @@ POLICIES = {
     "GET /v1/insights/suggestions": READERS,
     "GET /v1/insights/batch-holds": frozenset({"quality", "admin"}),
 }
+app = build_resolver(logger, POLICIES)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
@@ -77,8 +78,10 @@ def list_clusters(limit: Limit = 50) -> Clusters:
 @app.get("/v1/insights/suggestions")
 def list_suggestions(limit: Limit = 50) -> Suggestions:
     """The product board: customers' suggestions (P4, no ticket), newest first."""
+    found = wiring.feedback_store().suggestions(limit)
+    # masked again on the way out: rows kept before the webhook masked free text (SPEC 5)
     return Suggestions(
-        items=[SuggestionView(**s) for s in wiring.feedback_store().suggestions(limit)]
+        items=[SuggestionView(**{**s, "text": mask_optional(s.get("text"))}) for s in found]
     )
 
 

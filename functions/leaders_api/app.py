@@ -6,17 +6,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from omnihub import wiring
 from omnihub.adapters.leaders_store import commission_scheme, leaders_store
-from omnihub.api.auth import authorize
-from omnihub.api.errors import error_body
-from omnihub.api.http import JSON, build_resolver, caller, handle
+from omnihub.api.auth import Principal
+from omnihub.api.http import build_resolver, caller, handle
+from omnihub.api.openapi import responses
+from omnihub.api.params import Day, WholeNumber
 from omnihub.clock import default_clock
-from omnihub.errors import HubError, InvalidInput, NotFound
+from omnihub.errors import Forbidden, InvalidInput, NotFound
 from omnihub.events.channel import Id, PositiveFen
 from omnihub.identity.admin import current
 from omnihub.leaders.binding import rebind
@@ -24,9 +24,9 @@ from omnihub.leaders.days import add_days, day_of
 from omnihub.leaders.model import Withdrawal
 from omnihub.leaders.withdrawals import with_payouts, withdraw
 from omnihub.observability import powertools
+from omnihub.privacy import mask_text
 
 logger, tracer, metrics = powertools()
-app = build_resolver(logger)
 
 LEADER_OR_ADMIN = frozenset({"leader", "admin"})
 POLICIES = {
@@ -37,10 +37,10 @@ POLICIES = {
     "GET /v1/leaders/{id}/members": LEADER_OR_ADMIN,
     "POST /v1/members/{id}/leader": frozenset({"admin"}),
 }
+app = build_resolver(logger, POLICIES)
 MAX_STATEMENT_DAYS = 366
 LeaderId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@/+=-]+$")]
 MemberId = Annotated[str, Path(min_length=4, max_length=64, pattern=r"^mbr_[0-9a-f]+$")]
-Day = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -81,7 +81,7 @@ class Statements(BaseModel):
 class WithdrawalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     withdrawal_id: Id
-    amount_fen: PositiveFen
+    amount_fen: Annotated[PositiveFen, WholeNumber]
 
 
 class PayoutView(BaseModel):
@@ -145,8 +145,11 @@ def _view(w: Withdrawal) -> WithdrawalView:
     )
 
 
-@app.get("/v1/leaders/<leader_id>")
+@app.get("/v1/leaders/<leader_id>", responses=responses(200, 404))
 def get_leader(leader_id: LeaderId) -> LeaderView:
+    """The leader's tier, balances (available, pending, closing) and review state; a leader
+    may name only their own id."""
+    _own(leader_id)
     store = leaders_store()
     leader = store.leader(leader_id)
     if leader is None:
@@ -154,8 +157,8 @@ def get_leader(leader_id: LeaderId) -> LeaderView:
     account = store.account(leader_id)
     return LeaderView(
         leader_id=leader_id,
-        name=leader.name,
-        community=leader.community,
+        name=mask_text(leader.name),  # rows from before masking at intake (SPEC 5)
+        community=mask_text(leader.community),
         tier=leader.tier,
         available_fen=account.available_fen,
         pending_fen=store.pending_fen(leader_id),
@@ -167,19 +170,18 @@ def get_leader(leader_id: LeaderId) -> LeaderView:
     )
 
 
-@app.get("/v1/leaders/<leader_id>/statements")
+@app.get("/v1/leaders/<leader_id>/statements", responses=responses(200, 404))
 def get_statements(
     leader_id: LeaderId,
-    from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
-    to: Day | None = None,
+    from_: Annotated[Day | None, Query(alias="from")] = None,
+    to: Annotated[Day | None, Query()] = None,
 ) -> Statements:
-    """Daily statements in [from, to] (default: the last 30 days), oldest first."""
-    last = to or add_days(day_of(default_clock().now()), -1)
-    first = from_ or add_days(last, -29)
-    try:
-        span = (date.fromisoformat(last) - date.fromisoformat(first)).days
-    except ValueError as error:
-        raise InvalidInput("not a calendar date", details=[{"field": "from"}]) from error
+    """Daily statements in [from, to] (default: the 30 days to yesterday, at most 366), oldest
+    first; each reconciles opening + earned - reversed - withdrawn = closing."""
+    _own(leader_id)
+    last = to.isoformat() if to else add_days(day_of(default_clock().now()), -1)
+    first = from_.isoformat() if from_ else add_days(last, -29)
+    span = (date.fromisoformat(last) - date.fromisoformat(first)).days
     if not 0 <= span < MAX_STATEMENT_DAYS:
         raise InvalidInput(
             f"from must not be after to, and the range at most {MAX_STATEMENT_DAYS} days",
@@ -196,8 +198,15 @@ def get_statements(
     return Statements(leader_id=leader_id, items=items)
 
 
-@app.post("/v1/leaders/<leader_id>/withdrawals")
-def request_withdrawal(leader_id: LeaderId, request: WithdrawalRequest) -> Response[str]:
+@app.post(
+    "/v1/leaders/<leader_id>/withdrawals",
+    status_code=201,
+    responses=responses(201, 404, 409, ok_description="Requested, with its payouts"),
+)
+def request_withdrawal(leader_id: LeaderId, request: WithdrawalRequest) -> WithdrawalView:
+    """Withdraw from the available balance, paid out in parts (SPEC 4.5); the same
+    `withdrawal_id` again answers the same withdrawal; more than available is a 409."""
+    _own(leader_id)
     store = leaders_store()
     done = withdraw(
         store,
@@ -211,12 +220,13 @@ def request_withdrawal(leader_id: LeaderId, request: WithdrawalRequest) -> Respo
         "withdrawal requested",
         extra={"leader_id": leader_id, "amount_fen": done.amount_fen, "payouts": done.parts},
     )
-    view = _view(with_payouts(store, done))
-    return Response(status_code=201, content_type=JSON, body=view.model_dump_json())
+    return _view(with_payouts(store, done))
 
 
 @app.get("/v1/leaders/<leader_id>/withdrawals")
 def list_withdrawals(leader_id: LeaderId, limit: Limit = 50) -> Withdrawals:
+    """The leader's withdrawals with their payouts, newest first."""
+    _own(leader_id)
     store = leaders_store()
     return Withdrawals(
         items=[_view(with_payouts(store, w)) for w in store.withdrawals(leader_id, limit)]
@@ -226,6 +236,7 @@ def list_withdrawals(leader_id: LeaderId, limit: Limit = 50) -> Withdrawals:
 @app.get("/v1/leaders/<leader_id>/members")
 def list_members(leader_id: LeaderId, limit: Limit = 50) -> BoundMembers:
     """The members bound to the leader, newest first, identities masked."""
+    _own(leader_id)
     bindings = leaders_store().bound_members(leader_id, limit)
     members = wiring.member_store().members([b.member_id for b in bindings])
     return BoundMembers(
@@ -245,8 +256,9 @@ def list_members(leader_id: LeaderId, limit: Limit = 50) -> BoundMembers:
     )
 
 
-@app.post("/v1/members/<member_id>/leader")
+@app.post("/v1/members/<member_id>/leader", responses=responses(200, 404, 409, 410))
 def rebind_member(member_id: MemberId, request: RebindRequest) -> Rebound:
+    """Bind the member to another leader (an admin's correction, audited with who did it)."""
     root = current(wiring.member_store(), member_id).member_id
     bound, previous = rebind(
         leaders_store(),
@@ -268,28 +280,26 @@ def rebind_member(member_id: MemberId, request: RebindRequest) -> Rebound:
     )
 
 
-def _outside_scope(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A leader may only name their own leader id; checked before the body is validated."""
-    try:
-        principal = authorize(event, POLICIES)
-    except HubError:
-        return None  # `handle` answers with the same error
-    wanted = (event.get("pathParameters") or {}).get("id")
+def _own(leader_id: str) -> None:
+    """A leader may only name their own leader id: checked on the id the route resolved (the
+    one it reads and writes), not only on API Gateway's path parameters (issue 13, 15)."""
+    principal = caller(app)
+    if principal.role == "leader" and leader_id != principal.leader_id:
+        raise Forbidden("a leader may only see their own data")
+
+
+def _scope_gate(principal: Principal, event: dict[str, Any]) -> None:
+    """The same rule before the body and query are validated, so a leader naming another
+    leader gets 403 whatever else the request holds; `_own` then checks the resolved id."""
     route = str(event.get("routeKey", ""))
     if principal.role != "leader" or not route.split(" ", 1)[-1].startswith("/v1/leaders/"):
-        return None
-    if principal.leader_id and wanted == principal.leader_id:
-        return None
-    return {
-        "statusCode": 403,
-        "headers": {"Content-Type": JSON},
-        "body": error_body("forbidden", "a leader may only see their own data"),
-        "isBase64Encoded": False,
-    }
+        return
+    if (event.get("pathParameters") or {}).get("id") != principal.leader_id:
+        raise Forbidden("a leader may only see their own data")
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _outside_scope(event) or handle(app, event, context, POLICIES)
+    return handle(app, event, context, POLICIES, gate=_scope_gate)

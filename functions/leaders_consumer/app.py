@@ -73,7 +73,9 @@ class Erased(BaseModel):
 def _resolved(envelope: Envelope) -> tuple[str, str | None]:
     """Whose event it is: the member its identities resolve to (created if new), and the
     lineage of the identity that brought it."""
-    resolution = resolve(wiring.member_store(), request_for(envelope), default_clock())
+    resolution = resolve(
+        wiring.member_store(), request_for(envelope), default_clock(), ids=wiring.member_ids()
+    )
     if resolution.member_id is None:
         raise InvalidInput(
             "the event names no usable identity", details=[{"field": "member.identities"}]
@@ -150,7 +152,7 @@ def handle(event: BusEvent) -> None:
         feedback = FeedbackReceived.model_validate(envelope.data)
         if feedback.rating is None:
             return  # only ratings feed the leaders' NPS
-        rater = resolve(members, request_for(envelope), default_clock())
+        rater = resolve(members, request_for(envelope), default_clock(), ids=wiring.member_ids())
         if rater.member_id is None:
             return  # an anonymous rating is nobody's customer
         outcome = record_rating(

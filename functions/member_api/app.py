@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -10,32 +11,39 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
 from omnihub.adapters.leaders_store import leaders_store
-from omnihub.api.http import JSON, build_resolver, caller, handle
-from omnihub.clock import default_clock
+from omnihub.api.auth import Principal
+from omnihub.api.http import JSON, build_resolver, caller, handle, json_body
+from omnihub.api.openapi import responses
+from omnihub.api.params import WholeNumber
+from omnihub.clock import default_clock, iso
 from omnihub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from omnihub.events.channel import Id, Identity, IdentityType
 from omnihub.identity.admin import current, erase, lookup, unmerge
 from omnihub.identity.file import identity_section
 from omnihub.identity.model import IdentityKey
 from omnihub.identity.normalise import InvalidIdentity, normalise
+from omnihub.identity.presence import present_member
 from omnihub.observability import powertools
 from omnihub.points.ledger import redeem
 from omnihub.settings import settings
 from omnihub.tickets.access import can_see
 
 logger, tracer, metrics = powertools()
-app = build_resolver(logger)
 
 STAFF = frozenset({"agent", "quality", "admin"})
 POLICIES = {
     "GET /v1/members/{id}": STAFF | {"leader"},  # a leader: only members bound to them
     "GET /v1/members/{id}/points": STAFF,
-    "POST /v1/members/{id}/redemptions": frozenset({"agent", "admin", "store"}),
+    # a store: only with the member's proof of presence (`_presence_gate`); agents never
+    "POST /v1/members/{id}/redemptions": frozenset({"admin", "store"}),
+    "GET /v1/members/{id}/member-code": frozenset({"admin"}),
     "GET /v1/members/lookup": STAFF | {"store"},
+    "POST /v1/members/lookup": STAFF | {"store"},
     "POST /v1/members/{id}/unmerge": frozenset({"admin"}),
     "DELETE /v1/members/{id}": frozenset({"admin"}),
     "GET /v1/review-cases": frozenset({"admin"}),
 }
+app = build_resolver(logger, POLICIES)
 RECENT = 10  # items of each kind on the file
 MemberId = Annotated[str, Path(min_length=4, max_length=64, pattern=r"^mbr_[0-9a-f]+$")]
 
@@ -123,11 +131,28 @@ class PointsView(Balances):
     ledger: list[LedgerLine]
 
 
+class Presented(BaseModel):
+    """What the member showed at the counter: their store card or their app's member code."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["store_card", "member_code"]
+    value: Annotated[str, Field(min_length=1, max_length=256)]
+
+
 class RedemptionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     redemption_id: Id
-    points: Annotated[int, Field(strict=True, gt=0, le=10_000_000)]
+    points: Annotated[int, Field(strict=True, gt=0, le=10_000_000), WholeNumber]
     reward: Annotated[str, Field(min_length=1, max_length=128)]
+    presented: Annotated[
+        Presented | None, Field(description="required for a store: the member's proof")
+    ] = None
+
+
+class MemberCodeView(BaseModel):
+    member_id: str
+    code: str
+    expires_at: str
 
 
 class RedemptionView(BaseModel):
@@ -180,21 +205,42 @@ def _ref(identity_type: str, value: str, field: str) -> IdentityKey:
         raise InvalidInput(str(error), details=[{"field": field, "message": str(error)}]) from error
     if normalised.placeholder:
         raise NotFound("placeholder values match no member")
-    return (identity_type, wiring.vault().lookup_key(identity_type, normalised.value))
+    return (identity_type, wiring.lookup_vault().lookup_key(identity_type, normalised.value))
 
 
-@app.get("/v1/members/lookup")
+@app.get("/v1/members/lookup", responses=responses(200, 404))
 def lookup_member(
     type: Annotated[IdentityType, Query()],
     value: Annotated[str, Query(min_length=1, max_length=256)],
 ) -> Found:
-    if caller(app).role == "store" and type != "store_card":
+    """Kept for compatibility: the value travels in the query (use POST; SPEC 3.3)."""
+    return _lookup(type, value, "value")
+
+
+class LookupRequest(BaseModel):
+    """The identity to find, in the body: a query string ends up in access logs."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: IdentityType
+    value: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+@app.post("/v1/members/lookup", responses=responses(200, 404))
+def lookup_member_by_body(request: LookupRequest) -> Found:
+    """The member holding an identity; a store looks up only by the card it holds (SPEC 3.3)."""
+    return _lookup(request.type, request.value, "value")
+
+
+def _lookup(identity_type: str, value: str, field: str) -> Found:
+    if caller(app).role == "store" and identity_type != "store_card":
         raise Forbidden("a store looks members up by the card it holds")
-    return Found(member_id=lookup(wiring.member_store(), _ref(type, value, "value")))
+    return Found(member_id=lookup(wiring.member_store(), _ref(identity_type, value, field)))
 
 
-@app.get("/v1/members/<member_id>")
+@app.get("/v1/members/<member_id>", responses=responses(200, 404, 410))
 def get_member(member_id: MemberId) -> MemberFile:
+    """The one-person file (identities masked); an absorbed id answers its survivor's file; a
+    leader sees only members bound to them (403 otherwise, whether the id exists or not)."""
     principal = caller(app)
     try:
         member = current(wiring.member_store(), member_id)
@@ -230,8 +276,9 @@ def get_member(member_id: MemberId) -> MemberFile:
     )
 
 
-@app.get("/v1/members/<member_id>/points")
+@app.get("/v1/members/<member_id>/points", responses=responses(200, 404, 410))
 def get_points(member_id: MemberId, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> PointsView:
+    """Balances (available, pending, debt), tier and the newest ledger lines."""
     root = current(wiring.member_store(), member_id).member_id
     store = wiring.points_store()
     account = store.account(root)
@@ -245,10 +292,17 @@ def get_points(member_id: MemberId, limit: Annotated[int, Query(ge=1, le=200)] =
     )
 
 
-@app.post("/v1/members/<member_id>/redemptions")
+@app.post(
+    "/v1/members/<member_id>/redemptions",
+    responses=responses(201, 404, 409, 410, ok_description="Redeemed", model=RedemptionView),
+)
 def redeem_points(member_id: MemberId, request: RedemptionRequest) -> Response[str]:
+    """Spend points on a reward (SPEC 3.3): 409 when the balance is short or the
+    `redemption_id` was used for another request; the same request again answers the same."""
     members = wiring.member_store()
     root = current(members, member_id).member_id
+    if caller(app).role != "admin" and app.context.get("present_member") != root:
+        raise Forbidden("the proof presented is not this member's")  # see _presence_gate
     done = redeem(
         wiring.points_store(),
         root,
@@ -266,8 +320,46 @@ def redeem_points(member_id: MemberId, request: RedemptionRequest) -> Response[s
     return Response(status_code=201, content_type=JSON, body=view.model_dump_json())
 
 
-@app.post("/v1/members/<member_id>/unmerge")
+@app.get("/v1/members/<member_id>/member-code", responses=responses(200, 404, 410))
+def member_code(member_id: MemberId) -> MemberCodeView:
+    """The code the member's app shows at a store to redeem (valid about two minutes)."""
+    root = current(wiring.member_store(), member_id).member_id
+    issued = wiring.member_codes().issue(root, datetime.now(UTC))  # real time, like tokens
+    return MemberCodeView(member_id=root, code=issued.code, expires_at=iso(issued.expires_at))
+
+
+def _card_ref(value: str) -> IdentityKey | None:
+    try:
+        return _ref("store_card", value, "presented.value")
+    except (InvalidInput, NotFound):
+        return None
+
+
+def _presence_gate(principal: Principal, event: dict[str, Any]) -> None:
+    """A store redeems only for the member whose store card or member code it presents; checked
+    before the body is validated (SPEC 3.3). The member found is checked again by the route."""
+    if event.get("routeKey") != "POST /v1/members/{id}/redemptions" or principal.role == "admin":
+        return
+    found = present_member(
+        wiring.member_store(),
+        str((event.get("pathParameters") or {}).get("id", "")),
+        json_body(event).get("presented"),
+        card_ref=_card_ref,
+        codes=wiring.member_codes,
+        now=datetime.now(UTC),
+    )
+    if found is None:
+        raise Forbidden(
+            "a store redeems only for a member who is present: 'presented' must be the"
+            " member's store card or member code",
+            details=[{"field": "presented"}],
+        )
+    app.append_context(present_member=found)
+
+
+@app.post("/v1/members/<member_id>/unmerge", responses=responses(200, 404, 409, 410))
 def unmerge_member(member_id: MemberId, request: UnmergeRequest) -> Unmerged:
+    """Split one identity (and what it brought) off into a new member (SPEC 4.1)."""
     ref = _ref(request.identity.type, request.identity.value, "identity.value")
     store = wiring.member_store()
     root = current(store, member_id).member_id
@@ -277,10 +369,12 @@ def unmerge_member(member_id: MemberId, request: UnmergeRequest) -> Unmerged:
     return Unmerged(member_id=root, new_member_id=new_id)
 
 
-@app.delete("/v1/members/<member_id>")
+@app.delete("/v1/members/<member_id>", responses=responses(200, 404, 409))
 def erase_member(member_id: MemberId) -> Erased:
+    """Erase the member's personal data everywhere it is kept (SPEC 4.1, PIPL)."""
     store = wiring.member_store()
-    erased = erase(store, member_id, f"erasure:{member_id}", default_clock())
+    forget = wiring.event_log().forget_identities
+    erased = erase(store, member_id, f"erasure:{member_id}", default_clock(), forget)
     logger.info("member erased", extra={"member_id": erased or member_id})
     return Erased(member_id=erased or member_id, status="erased")
 
@@ -289,6 +383,7 @@ def erase_member(member_id: MemberId) -> Erased:
 def review_cases(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ReviewCases:
+    """Open review cases for an admin to decide (identity conflicts, refunds beyond a line)."""
     cases = wiring.member_store().open_review_cases(limit)
     return ReviewCases(
         items=[
@@ -308,4 +403,4 @@ def review_cases(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle(app, event, context, POLICIES)
+    return handle(app, event, context, POLICIES, gate=_presence_gate)

@@ -53,7 +53,9 @@ class Unmerged(BaseModel):
 def _member(envelope: Envelope) -> Resolution:
     """Who earns: the member the event's identities resolve to (created if new), and the
     identity that brought the event."""
-    resolution = resolve(wiring.member_store(), request_for(envelope), default_clock())
+    resolution = resolve(
+        wiring.member_store(), request_for(envelope), default_clock(), ids=wiring.member_ids()
+    )
     if resolution.member_id is None:
         raise InvalidInput(
             "the event names no usable identity to credit",

@@ -5,27 +5,29 @@ the service metrics. A member id is followed to its live survivor, to open on an
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
-from omnihub.api.http import JSON, build_resolver, caller, handle
+from omnihub.adapters.leaders_store import leaders_store
+from omnihub.api.http import build_resolver, caller, handle
+from omnihub.api.openapi import responses
+from omnihub.api.params import Day, WholeNumber
 from omnihub.clock import business_date, default_clock
 from omnihub.errors import Forbidden, InvalidInput, NotFound
 from omnihub.events.channel import Id
 from omnihub.identity.chain import live_root
 from omnihub.observability import powertools
-from omnihub.tickets.access import can_do, can_see, opener_of
-from omnihub.tickets.model import Ticket, ticket_id_for
+from omnihub.privacy import mask_optional
+from omnihub.tickets.access import can_do, can_see, check_opening, opener_of
+from omnihub.tickets.model import ActionName, Ticket, ticket_id_for
 from omnihub.tickets.policies import policy_for
 from omnihub.tickets.service import apply, open_once
 
 logger, tracer, metrics = powertools()
-app = build_resolver(logger)
 
 EVERYONE = frozenset({"agent", "quality", "admin", "store", "leader"})
 POLICIES = {
@@ -35,6 +37,7 @@ POLICIES = {
     "POST /v1/tickets/{id}/actions": EVERYONE,
     "GET /v1/metrics/service": frozenset({"quality", "admin"}),
 }
+app = build_resolver(logger, POLICIES)
 TicketId = Annotated[str, Path(pattern=r"^tkt_[0-9a-f]+$")]
 
 
@@ -92,16 +95,7 @@ class Action(BaseModel):
     status change answers 409 and a repeated respond only adds a note (docs/decisions.md)."""
 
     model_config = ConfigDict(extra="forbid")
-    action: Literal[
-        "respond",
-        "initial_handling",
-        "pause",
-        "resume",
-        "resolve",
-        "reopen",
-        "close",
-        "acknowledge",
-    ]
+    action: ActionName
     note: Annotated[
         str, Field(max_length=2000, description="required (not blank) for initial_handling")
     ] = ""
@@ -112,8 +106,8 @@ class Action(BaseModel):
         str | None, Field(max_length=2000, description="required (not blank) to resolve")
     ] = None
     csat: Annotated[
-        int | None,
-        Field(strict=True, ge=1, le=5, description="the customer's answer; the latest counts"),
+        Annotated[int, Field(strict=True, ge=1, le=5), WholeNumber] | None,
+        Field(description="the customer's answer, 1-5; the latest counts"),
     ] = None
     team: Annotated[
         Literal["quality", "supply_chain", "pr"] | None,
@@ -162,8 +156,8 @@ def view(ticket: Ticket) -> TicketView:
             )
             for t in ticket.targets
         ],
-        root_cause=ticket.root_cause,
-        corrective_action=ticket.corrective_action,
+        root_cause=mask_optional(ticket.root_cause),  # rows from before masking at intake
+        corrective_action=mask_optional(ticket.corrective_action),
         csat=ticket.csat,
     )
 
@@ -180,18 +174,33 @@ def list_tickets(
     member_id: Annotated[str, Query(pattern=r"^mbr_[0-9a-f]+$")],
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> TicketList:
+    """The member's tickets (an absorbed id's are its survivor's), newest first; a store or a
+    leader sees only the tickets it may (the ones it opened or is first responder of)."""
     principal = caller(app)
     root, _erased = live_root(wiring.member_store(), member_id)
     tickets = wiring.ticket_store().by_member(root, limit)
     return TicketList(items=[view(t) for t in tickets if can_see(principal, t)])
 
 
-@app.post("/v1/tickets")
-def open_ticket(request: NewTicket) -> Response[str]:
+def _bound_leader(member_id: str) -> str | None:
+    """The leader the member's live survivor is bound to (None: unbound, unknown, erased)."""
+    root, erased = live_root(wiring.member_store(), member_id)
+    binding = None if erased else leaders_store().binding(root)
+    return binding.leader_id if binding else None
+
+
+@app.post(
+    "/v1/tickets", status_code=201, responses=responses(201, 409, 410, ok_description="Opened")
+)
+def open_ticket(request: NewTicket) -> TicketView:
+    """Open a ticket on the member's live survivor; priority and SLA targets come from the
+    policy (SPEC 4.4). A suggestion (P4) belongs on the product board: 422 on `intent`."""
     principal = caller(app)
     opener = opener_of(principal)
     if principal.role in ("store", "leader") and opener is None:
         raise Forbidden("the token names no store or leader to respond first")
+    bound = _bound_leader(request.member_id) if principal.role == "leader" else None
+    check_opening(principal, request.model_dump(include={"priority", "risk"}), bound)
     cause = f"api:{principal.role}:{principal.subject}:{request.request_id or uuid.uuid4().hex}"
     policy = policy_for(request.risk, request.intent or "complaint", request.priority)
     if policy.priority == "P4":
@@ -221,16 +230,19 @@ def open_ticket(request: NewTicket) -> Response[str]:
         cause,
         refuse_erased=True,
     )
-    return Response(status_code=201, content_type=JSON, body=view(ticket).model_dump_json())
+    return view(ticket)
 
 
-@app.get("/v1/tickets/<ticket_id>")
+@app.get("/v1/tickets/<ticket_id>", responses=responses(200, 404))
 def get_ticket(ticket_id: TicketId) -> TicketView:
+    """One ticket with its SLA targets; another's ticket answers 404, as a missing one does."""
     return view(_visible(ticket_id))
 
 
-@app.post("/v1/tickets/<ticket_id>/actions")
+@app.post("/v1/tickets/<ticket_id>/actions", responses=responses(200, 404, 409))
 def act_on_ticket(ticket_id: TicketId, request: Action) -> TicketView:
+    """Respond, pause, resume, resolve, reopen, close or acknowledge (SPEC 3.3, 4.4); a rule the
+    action breaks (a resolve without root cause, a note missing) is a 422 naming the field."""
     principal = caller(app)
     ticket = _visible(ticket_id)
     if not can_do(principal, ticket, request.action):
@@ -254,9 +266,11 @@ def act_on_ticket(ticket_id: TicketId, request: Action) -> TicketView:
 
 @app.get("/v1/metrics/service")
 def service_metrics(
-    from_date: Annotated[date | None, Query(alias="from")] = None,
-    to_date: Annotated[date | None, Query(alias="to")] = None,
+    from_date: Annotated[Day | None, Query(alias="from")] = None,
+    to_date: Annotated[Day | None, Query(alias="to")] = None,
 ) -> ServiceMetrics:
+    """Per channel and priority over [from, to] (default: the 7 days to today, at most 92):
+    tickets created, first-response minutes, resolution rate, SLA attainment, CSAT."""
     today = business_date(default_clock().now())
     end = to_date or today
     start = from_date or end - timedelta(days=6)

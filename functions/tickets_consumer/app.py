@@ -1,6 +1,6 @@
 """ticket.requested -> a ticket, opened once on the member it belongs to now;
 member.merged / member.unmerged -> tickets follow the member; member.erased -> they lose the
-lineage of the identity that brought them."""
+lineage of the identity that brought them and their free text (subject, notes, root cause)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.observability import powertools
 from omnihub.tickets.model import Ticket, ticket_id_for
-from omnihub.tickets.service import follow_member, forget_lineage, open_once
+from omnihub.tickets.service import erase_texts, follow_member, forget_lineage, open_once
 
 logger, tracer, metrics = powertools()
 
@@ -76,7 +76,11 @@ def handle(event: BusEvent) -> None:
     if kind == "member.erased":
         member_id = _member(event.detail, kind)
         cleared = forget_lineage(store, member_id)
-        logger.info("ticket lineage erased", extra={"member_id": member_id, "cleared": cleared})
+        texts = erase_texts(store, member_id)
+        logger.info(
+            "ticket lineage and texts erased",
+            extra={"member_id": member_id, "cleared": cleared, "texts_erased": texts},
+        )
         return
     if kind != "ticket.requested":
         raise InvalidInput(f"the tickets consumer does not handle {kind}")

@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from omnihub import wiring
 from omnihub.api.http import JSON, build_resolver
+from omnihub.api.openapi import channel_event_doc
 from omnihub.channels import CHANNELS
 from omnihub.clock import default_clock, wall_clock
 from omnihub.errors import HubError
@@ -38,10 +39,12 @@ def _count(name: str, channel: str) -> None:
         pass
 
 
-@app.post("/v1/channels/<channel>/events")
+@app.post("/v1/channels/<channel>/events", **channel_event_doc())
 def channel_event(channel: str) -> Response[str]:
     intake = Intake(
         secret_for=wiring.channel_secret,
+        previous_secret_for=wiring.channel_previous_secret,
+        channel_rules=wiring.channel_rules,
         vault=wiring.vault,
         log=wiring.event_log(),
         clock=default_clock(),
@@ -65,7 +68,7 @@ def channel_event(channel: str) -> Response[str]:
     )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # no event id of the last request lingers
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

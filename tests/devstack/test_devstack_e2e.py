@@ -139,10 +139,11 @@ def test_token_command_and_openapi(server: str) -> None:
     ).stdout
     token = printed.strip()
     assert printed == token + "\n"
-    assert local_jwt.verify(token, ["mini-staff"])["role"] == "agent"
+    assert local_jwt.verify(token, ["mini-staff"])["cognito:groups"] == ["agent"]
     status, body = _call(server, "GET", "/items/9", headers={"Authorization": f"Bearer {token}"})
     assert status == 200
-    assert body["event"]["requestContext"]["authorizer"]["jwt"]["claims"]["role"] == "agent"
+    claims = body["event"]["requestContext"]["authorizer"]["jwt"]["claims"]
+    assert claims["cognito:groups"] == "[agent]"
     status, document = _call(server, "GET", "/openapi.json")
     assert status == 200
     paths = document["paths"]

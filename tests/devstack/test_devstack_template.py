@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from devstack.cfn_yaml import load_yaml
 from devstack.intrinsics import Resolver, TemplateError
+from devstack.physical import generated_name
 from devstack.provision import LOCAL_PII_KEY, provision
 from devstack.template import load_model
 from tests.devstack.devstack_support import ACCOUNT, MINI_ROOT, PROJECT_ROOT
@@ -193,7 +194,11 @@ def test_real_template_every_function_and_trigger_is_modelled() -> None:
     for route in model.routes:
         if route.authorizer is not None:
             assert route.authorizer.kind == "JWT"
-            assert route.authorizer.audience == (model.parameters["JwtAudience"],)
+            # JwtAudience empty: the stack's own user pool clients (staff app, hosted sign-in)
+            assert route.authorizer.audience == (
+                generated_name(model.pseudo, "StaffAppClient"),
+                generated_name(model.pseudo, "StaffWebClient"),
+            )
     for mapping in model.sqs_mappings:
         assert mapping.queue in model.queues
     for rule in model.rules.values():

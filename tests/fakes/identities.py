@@ -6,6 +6,7 @@ import base64
 import hashlib
 
 from omnihub.events.envelope import ProtectedIdentity
+from omnihub.identity.ids import MemberIds
 from omnihub.identity.normalise import normalise
 from omnihub.identity.vault import PiiVault, mask_identity
 
@@ -27,3 +28,7 @@ def ident(identity_type: str, value: str) -> ProtectedIdentity:
 
 def phone(number: str) -> ProtectedIdentity:
     return ident("phone", number)
+
+
+#: Keyed member ids for domain tests (the local stack seeds its own key in SSM).
+MEMBER_IDS = MemberIds(hashlib.sha256(b"omnihub-test-member-id-key").digest())

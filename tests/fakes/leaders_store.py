@@ -139,6 +139,9 @@ class FakeLeadersStore:
         mine = [w for (lid, _), w in self.withdrawal_rows.items() if lid == leader_id]
         return sorted(mine, key=lambda w: (w.requested_at, w.withdrawal_id), reverse=True)[:limit]
 
+    def leaders_of(self, member_id: str) -> list[Leader]:
+        return [x for x in self.leaders.values() if x.member_id == member_id]
+
     def bound_members(self, leader_id: str, limit: int) -> list[Binding]:
         mine = [
             b for b in self.bindings.values() if b.leader_id == leader_id and b.moved_to is None

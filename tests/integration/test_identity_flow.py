@@ -23,7 +23,7 @@ def lookup(stack, identity_type, value, role="agent"):
         "GET",
         "/v1/members/lookup",
         query={"type": identity_type, "value": value},
-        headers=stack.auth(role),
+        headers=stack.auth(role, store="S-001" if role == "store" else None),
     )
 
 

@@ -206,7 +206,7 @@ def test_an_admin_rebinds_and_later_orders_follow(day):
         ],
         "leader_id": "ldr-003",  # the old leader's link: the binding decides
     }
-    assert stack.post_channel_event("tmall", event)[0] == 202
+    assert stack.post_channel_event("groupbuy", event)[0] == 202  # a channel with leader links
     stack.drain()
     assert demo.leader(stack, "ldr-002")["pending_fen"] == pending + 500
     own = stack.http(

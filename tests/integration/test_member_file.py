@@ -8,6 +8,7 @@ def test_the_file_names_the_leader_and_a_leader_reads_only_their_bound_members(s
     assert stack.post_channel_event("groupbuy", leader)[0] == 202
     paid = load_event("channel/order-paid.json")  # through ldr-001's link
     paid["member"] = {"identities": [{"type": "phone", "value": "13800000001"}]}
+    paid["data"]["leader_id"] = "ldr-001"  # a leader link: groupbuy carries them
     assert stack.post_channel_event("groupbuy", paid)[0] == 202
     stack.drain()
     member = stack.http(

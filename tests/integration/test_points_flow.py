@@ -102,7 +102,7 @@ def test_ten_redemptions_of_100_against_500_give_exactly_five_201s(stack, earned
             "POST",
             f"/v1/members/{earned}/redemptions",
             body={"redemption_id": f"rd-{n}", "points": 100, "reward": "花生油1L"},
-            headers=stack.auth("agent"),
+            headers=stack.auth("admin"),
         )
         for n in range(10)
     ]
@@ -114,7 +114,7 @@ def test_ten_redemptions_of_100_against_500_give_exactly_five_201s(stack, earned
         "POST",
         f"/v1/members/{earned}/redemptions",
         body={"redemption_id": "rd-0", "points": 100, "reward": "花生油1L"},
-        headers=stack.auth("agent"),
+        headers=stack.auth("admin"),
     )
     assert again[0] == 201
     assert again[2] == answers[0][2]  # the same answer, not a second spend
@@ -122,7 +122,7 @@ def test_ten_redemptions_of_100_against_500_give_exactly_five_201s(stack, earned
         "POST",
         f"/v1/members/{earned}/redemptions",
         body={"redemption_id": "rd-0", "points": 50, "reward": "x"},
-        headers=stack.auth("agent"),
+        headers=stack.auth("admin"),
     )
     assert other[0] == 409
 
@@ -133,7 +133,7 @@ def test_redemption_input_and_roles(stack, earned):
         "POST",
         path,
         body={"redemption_id": "r", "points": 1.5, "reward": "x"},
-        headers=stack.auth("agent"),
+        headers=stack.auth("admin"),
     )
     assert (bad[0], bad[2]["error"]["details"][0]["field"]) == (422, "points")
     assert stack.http("POST", path, body={}, headers=stack.auth("quality"))[0] == 403

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from omnihub import wiring
 from omnihub.webhook.signature import sign
 from tests.conftest import load_event
 
@@ -121,18 +122,20 @@ def test_300_kib_is_413(stack):
 
 
 def test_every_channel_event_type_of_the_contract_is_accepted(stack):
-    for name in (
-        "member-identified",
-        "member-erasure-requested",
-        "order-paid",
-        "order-completed",
-        "order-refunded",
-        "points-activity",
-        "feedback-received",
-        "leader-registered",
+    """Each from a channel that may post it (D71): erasure from the brand's own app, a leader's
+    registration from group buying, the rest from a platform."""
+    for name, channel in (
+        ("member-identified", "tmall"),
+        ("member-erasure-requested", "app"),
+        ("order-paid", "tmall"),
+        ("order-completed", "tmall"),
+        ("order-refunded", "tmall"),
+        ("points-activity", "tmall"),
+        ("feedback-received", "tmall"),
+        ("leader-registered", "groupbuy"),
     ):
         raw = json.dumps(load_event(f"channel/{name}.json"), ensure_ascii=False).encode()
-        status, _, payload = post(stack, raw)
+        status, _, payload = post(stack, raw, channel=channel)
         assert status == 202, (name, payload)
 
 
@@ -206,3 +209,126 @@ def test_an_event_from_more_than_ten_minutes_ahead_is_422_naming_occurred_at(sta
         post(stack, body(occurred_at="0001-01-01T00:00:00+08:00")), 422, "invalid_input"
     )
     assert [d["field"] for d in error["details"]] == ["occurred_at"]
+
+
+# -- issue 13: what a channel may post, secrets in rotation, strict signature headers ----------
+
+
+@pytest.fixture
+def fresh_parameters():
+    """SSM values are cached per process for five minutes; a test that changes them clears
+    the caches (as the TTL would) and leaves them empty, so nothing leaks into the next test."""
+
+    def clear(rules_too: bool = True) -> None:
+        wiring.parameters.cache_clear()
+        if rules_too:
+            wiring._channel_rules.cache_clear()
+
+    clear()
+    yield clear
+    clear()
+
+
+def logged(stack, channel, event_id):
+    table = stack.table_name("EventLogTable")
+    key = {"pk": {"S": f"IN#{channel}#{event_id}"}}
+    return "Item" in stack.client("dynamodb").get_item(TableName=table, Key=key)
+
+
+def linked_order(event_id):
+    event = load_event("channel/order-paid.json")
+    event["event_id"] = event_id
+    event["data"]["leader_id"] = "ldr-001"
+    return json.dumps(event, ensure_ascii=False).encode()
+
+
+def test_a_leaked_social_secret_cannot_post_an_order_or_an_erasure(stack):
+    """Regression (issue 13 finding 6): any channel could post any type; a social secret
+    posted order.paid with a leader_id (commission) and member.erasure_requested: 202."""
+    erasure = load_event("channel/member-erasure-requested.json")
+    erasure["event_id"] = "so-er-leak"
+    cases = {
+        "so-op-leak": linked_order("so-op-leak"),
+        "so-er-leak": json.dumps(erasure).encode(),
+    }
+    for event_id, raw in cases.items():
+        error = assert_contract_error(post(stack, raw, channel="social"), 403, "event_not_allowed")
+        assert error["details"] == [{"field": "type"}]
+        assert not logged(stack, "social", event_id)
+    stack.drain()
+    assert stack.invocations.get("OutboxForwarderFunction", 0) == 0  # nothing enqueued
+
+
+def test_a_leader_id_from_a_channel_without_leader_links_is_403(stack):
+    """Regression (issue 13 finding 6): tmall could attribute an order to any leader."""
+    error = assert_contract_error(post(stack, linked_order("tm-op-ldr")), 403, "event_not_allowed")
+    assert error["details"] == [{"field": "data.leader_id"}]
+    assert not logged(stack, "tmall", "tm-op-ldr")
+    assert post(stack, linked_order("gb-op-ldr"), channel="groupbuy")[0] == 202
+
+
+def test_allowed_events_are_data_and_a_broken_value_keeps_the_last_good(
+    stack, fresh_parameters, capsys, caplog
+):
+    """SPEC 5.1: an operator narrows a channel in SSM; a broken value is logged (fields only),
+    counted, and never applied."""
+    ssm, name = stack.client("ssm"), "/omnihub/dev/channels/allowed-events"
+    feedback = load_event("channel/feedback-received.json")
+    narrowed = '{"channels": {"wecom": {"events": ["member.identified"]}}}'
+    ssm.put_parameter(Name=name, Value=narrowed, Type="String", Overwrite=True)
+    fresh_parameters()
+    raw = json.dumps({**feedback, "event_id": "wc-fb-1"}, ensure_ascii=False).encode()
+    assert_contract_error(post(stack, raw, channel="wecom"), 403, "event_not_allowed")
+
+    broken = '{"channels": {"wecom": {"events": ["feedback.received", "order.shipped"]}}}'
+    ssm.put_parameter(Name=name, Value=broken, Type="String", Overwrite=True)
+    fresh_parameters(rules_too=False)  # the cache expires; the last good value is held
+    capsys.readouterr()
+    assert_contract_error(post(stack, raw, channel="wecom"), 403, "event_not_allowed")
+    assert "rule set is invalid" in caplog.text
+    assert '"RuleSetInvalid"' in capsys.readouterr().out
+    assert post(stack, body(event_id="wc-id-1"), channel="wecom")[0] == 202
+
+
+def test_either_the_current_or_the_previous_secret_verifies_during_a_rotation(
+    stack, fresh_parameters
+):
+    """Regression (issue 13 finding 12): one secret per channel; rotating it broke the channel
+    unless it double-signed. Now `secret-previous` verifies too while it exists."""
+    ssm, path = stack.client("ssm"), "/omnihub/dev/channels/tmall"
+    old = stack.channel_secret("tmall").encode()
+    ssm.put_parameter(Name=f"{path}/secret-previous", Value=old.decode(), Type="SecureString")
+    ssm.put_parameter(
+        Name=f"{path}/secret", Value="new-tmall-secret", Type="SecureString", Overwrite=True
+    )
+    fresh_parameters()
+    now = int(time.time())
+    for n, secret in enumerate((old, b"new-tmall-secret")):
+        raw = body(event_id=f"rot-{n}")
+        headers = {"X-Omni-Signature": sign(secret, raw, now)}
+        assert post(stack, raw, headers=headers)[0] == 202
+    ssm.delete_parameter(Name=f"{path}/secret-previous")
+    fresh_parameters()
+    raw = body(event_id="rot-late")
+    headers = {"X-Omni-Signature": sign(old, raw, now)}
+    assert_contract_error(post(stack, raw, headers=headers), 401, "unauthenticated")
+
+
+def test_signature_fields_outside_their_grammar_are_401(stack):
+    """Issue 13 findings 10/13: `t` is 1-12 ASCII digits, `v1` exactly 64 hex digits."""
+    raw = body(event_id="strict")
+    good = stack.sign_channel_event("tmall", raw)["X-Omni-Signature"]
+    t, v1 = good.split(",")
+    for header in (
+        f"t=1{t[2:]},{v1}",  # 13 digits
+        f"t=²,{v1}",
+        f"{t},{v1[:-1]}",  # 63 hex
+        f"{t},{v1}ab",  # 66 hex
+        f"{t},v1={'é' * 64}",
+        f"t={'1' * 5000},{v1}",
+    ):
+        error = assert_contract_error(
+            post(stack, raw, headers={"X-Omni-Signature": header}), 401, "unauthenticated"
+        )
+        assert error["details"] == []
+    assert post(stack, raw, headers={"X-Omni-Signature": good})[0] == 202

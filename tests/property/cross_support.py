@@ -177,7 +177,7 @@ class FakeParameters:
 
     def get(self, name: str) -> str | None:
         rest = self._below_stage(name)
-        if rest == "pii-key":
+        if rest in ("pii-key", "member-id-key", "member-code-key"):
             return TEST_KEY
         if rest.startswith("channels/") and rest.endswith("/secret"):
             return SECRET.decode()
@@ -406,6 +406,9 @@ class Hub:
             (wiring, "ticket_store", lambda: self.tickets),
             (wiring, "feedback_store", lambda: self.feedback),
             (wiring, "parameters", lambda: self._parameters),
+            # the vault the envelopes were protected with (tests.fakes.identities)
+            (wiring, "vault", lambda: VAULT),
+            (wiring, "lookup_vault", lambda: VAULT),
             (leaders_adapter, "leaders_store", lambda: self.leaders),
             (leaders_adapter, "queue_work", self.commission_work.extend),
             (aws, "client", _no_aws),
@@ -619,7 +622,7 @@ class Hub:
             headers=(("content-type", "application/json"),),
             body=json.dumps(payload).encode() if payload is not None else b"",
         )
-        claims = {"sub": "admin-1", "role": "admin"}
+        claims = {"sub": "admin-1", "cognito:groups": "[admin]"}  # as API Gateway hands it over
         event = build_event(request, route, model.apis[route.api], params, claims, "123456789012")
         handler = functions()["member_api"].lambda_handler
         with warnings.catch_warnings():  # metrics are off here: nothing to flush is expected

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from omnihub.adapters.aws import client
 from omnihub.backbone import BusEvent
-from omnihub.errors import InvalidInput, MalformedBody
+from omnihub.errors import Gone, InvalidInput, MalformedBody
 
 PERMANENT = (InvalidInput, MalformedBody, ValidationError)
 T = TypeVar("T")
@@ -70,6 +70,11 @@ class Consumer(Generic[T]):
             message = self._parse(record.body)
             self._logger.set_correlation_id(self._correlation(message) or record.message_id)
             self._handle(message)
+        except Gone:
+            # the member was erased: their event is acknowledged and forgotten, never retried
+            # into a DLQ (where a copy would outlive the erasure)
+            self._logger.info("skipped an erased member's event")
+            self._metrics.add_metric(name="ErasedEventsSkipped", unit=MetricUnit.Count, value=1)
         except PERMANENT as error:
             self._park(record, error)
         finally:

@@ -44,6 +44,12 @@ class Forbidden(HubError):
     code = "forbidden"
 
 
+class EventNotAllowed(Forbidden):
+    """A channel posted an event type, or a link (leader_id, store_id), it may not (SPEC 5)."""
+
+    code = "event_not_allowed"
+
+
 class NotFound(HubError):
     code = "not_found"
 

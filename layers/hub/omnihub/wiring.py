@@ -12,19 +12,34 @@ from typing import TYPE_CHECKING
 
 from omnihub.adapters.aws import client
 from omnihub.adapters.event_log import EventLog
-from omnihub.adapters.parameters import ParameterCache
+from omnihub.adapters.parameters import LastGood, ParameterCache
 from omnihub.backbone import BusEvent
-from omnihub.channels import channel_secret_name, pii_key_name
+from omnihub.channels import (
+    channel_previous_secret_name,
+    channel_rules_name,
+    channel_secret_name,
+    pii_lookup_key_name,
+    pii_seal_keys_name,
+)
 from omnihub.events.envelope import Envelope
+from omnihub.identity.ids import (
+    MemberCodes,
+    MemberIds,
+    member_code_key_name,
+    member_id_key_name,
+)
 from omnihub.identity.vault import PiiVault
 from omnihub.settings import need, settings
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from omnihub.adapters.bus import EventBridgePublisher
     from omnihub.adapters.feedback_store import DynamoFeedbackStore
     from omnihub.adapters.member_store import DynamoMemberStore
     from omnihub.adapters.points_store import DynamoPointsStore
     from omnihub.adapters.ticket_store import DynamoTicketStore
+    from omnihub.channel_rules import ChannelRules
     from omnihub.points.rules import PointsRules
 
 
@@ -33,13 +48,81 @@ def parameters() -> ParameterCache:
     return ParameterCache(client("ssm"))
 
 
+def member_ids() -> MemberIds:
+    """Keyed member ids (only the functions that create members read this key)."""
+    return MemberIds.from_b64(parameters().require(member_id_key_name(settings().parameter_path)))
+
+
+def member_codes() -> MemberCodes:
+    """The member codes a store presents for a redemption (the member API's key)."""
+    name = member_code_key_name(settings().parameter_path)
+    return MemberCodes.from_b64(parameters().require(name))
+
+
 def channel_secret(channel: str) -> bytes | None:
     value = parameters().get(channel_secret_name(settings().parameter_path, channel))
     return value.encode() if value is not None else None
 
 
+def channel_previous_secret(channel: str) -> bytes | None:
+    """The channel's secret being rotated out (D72); None outside a rotation."""
+    value = parameters().get(channel_previous_secret_name(settings().parameter_path, channel))
+    return value.encode() if value is not None else None
+
+
+@cache
+def _channel_rules() -> LastGood[ChannelRules]:
+    from omnihub.channel_rules import default_rules, parse_rules
+
+    name = channel_rules_name(settings().parameter_path)
+    return LastGood(_parameter, name, parse_rules, default_rules, rule_set_invalid)
+
+
+def _parameter(name: str) -> str | None:
+    return parameters().get(name)
+
+
+def channel_rules() -> ChannelRules:
+    """What each channel may post: SSM (cached five minutes) over the defaults, last good kept."""
+    return _channel_rules().value()
+
+
+def rule_set_invalid(name: str, error: ValidationError) -> None:
+    """A broken rule set was found at load: log the fields at fault (never values) and count
+    `RuleSetInvalid` (alarmed), while the last good version stays in force."""
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    from omnihub.webhook.intake import field_errors
+
+    rule_set = name.removeprefix(settings().parameter_path + "/")
+    Logger().error(
+        "rule set is invalid; the last good version stays in force",
+        extra={"rule_set": rule_set, "details": field_errors(error)},
+    )
+    with single_metric(
+        name="RuleSetInvalid",
+        unit=MetricUnit.Count,
+        value=1,
+        default_dimensions={"rule_set": rule_set},
+    ):
+        pass
+
+
 def vault() -> PiiVault:
-    return PiiVault.from_b64(parameters().require(pii_key_name(settings().parameter_path)))
+    """Lookup and sealing keys: only the webhook, which protects what arrives, needs both."""
+    path = settings().parameter_path
+    return PiiVault.from_parameters(
+        parameters().require(pii_lookup_key_name(path)),
+        parameters().require(pii_seal_keys_name(path)),
+    )
+
+
+def lookup_vault() -> PiiVault:
+    """The lookup key alone: the member API finds members, it never unseals (IAM agrees)."""
+    return PiiVault.from_parameters(
+        parameters().require(pii_lookup_key_name(settings().parameter_path))
+    )
 
 
 @cache

@@ -12,7 +12,7 @@ from omnihub.events.envelope import ProtectedField
 from omnihub.identity.admin import current, erase, erase_by_identities, lookup, unmerge
 from omnihub.identity.chain import lineage
 from omnihub.identity.resolver import ResolveRequest, resolve
-from tests.fakes.identities import VAULT, ident, phone
+from tests.fakes.identities import MEMBER_IDS, VAULT, ident, phone
 from tests.fakes.member_store import FakeMemberStore
 
 T0 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
@@ -44,7 +44,7 @@ def request(event_id, *identities, channel="tmall", at=T0, profile=None):
 
 def run(store, clock, req):
     clock.advance(timedelta(seconds=1))
-    return resolve(store, req, clock, pause=no_pause)
+    return resolve(store, req, clock, ids=MEMBER_IDS, pause=no_pause)
 
 
 def test_a_new_person_becomes_a_new_member_with_one_created_event(store, clock):
@@ -253,7 +253,7 @@ def test_twenty_racing_events_with_one_new_phone_create_one_member(clock):
         req = request(
             f"race-{n}", phone("13900000000"), ident("device_id", f"dev-{n}"), channel="app"
         )
-        results.append(resolve(store, req, clock, pause=no_pause))
+        results.append(resolve(store, req, clock, ids=MEMBER_IDS, pause=no_pause))
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(20)]
     for t in threads:

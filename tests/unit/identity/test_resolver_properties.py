@@ -18,7 +18,7 @@ from omnihub.identity.resolver import (
     usable_identities,
 )
 from omnihub.identity.types import rule
-from tests.fakes.identities import ident
+from tests.fakes.identities import MEMBER_IDS, ident
 from tests.fakes.member_store import FakeMemberStore
 
 T0 = datetime(2026, 11, 11, tzinfo=UTC)
@@ -107,6 +107,7 @@ def test_members_are_the_connected_components(stream):
                     r,
                     load_snapshot(store, [u.ref for u in usable_identities(r.identities)]),
                     clock.now(),
+                    MEMBER_IDS,
                 )
                 for r in reqs
             ]
@@ -115,10 +116,11 @@ def test_members_are_the_connected_components(stream):
                     if not change.is_empty():
                         store.commit(change)
                 except ConcurrentChange:
-                    resolve(store, req, clock, pause=no_pause)  # the retry SQS would make
+                    # the retry SQS would make
+                    resolve(store, req, clock, ids=MEMBER_IDS, pause=no_pause)
             i += 2
         else:
-            resolve(store, to_request(event_id, ids), clock, pause=no_pause)
+            resolve(store, to_request(event_id, ids), clock, ids=MEMBER_IDS, pause=no_pause)
             i += 1
 
     by_member = {}

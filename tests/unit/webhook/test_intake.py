@@ -250,3 +250,39 @@ def test_a_body_the_json_decoder_chokes_on_is_400_not_a_crash(intake, log, body)
     with pytest.raises(MalformedBody):
         accept(intake, "tmall", signed(body), body)
     assert log.rows == {}
+
+
+def test_a_type_or_leader_link_the_channel_may_not_post_is_403_before_validation(intake, log):
+    """Issue 13 finding 6 (D71): checked after the signature, before the body's contract, so
+    a channel that may not post a type learns nothing about its schema; nothing is logged."""
+    from omnihub.errors import EventNotAllowed
+
+    paid = raw("order-paid", event_id="tm-ldr")
+    linked = json.loads(paid)
+    linked["data"]["leader_id"] = "ldr-001"
+    linked = json.dumps(linked).encode()
+    erasure = raw("member-erasure-requested")
+    cases = [
+        (linked, "data.leader_id"),
+        (erasure, "type"),
+        (b'{"type": "leader.registered", "data": 1}', "type"),  # invalid too: 403 first
+    ]
+    for body, field in cases:
+        with pytest.raises(EventNotAllowed) as caught:
+            accept(intake, "tmall", signed(body), body)
+        assert caught.value.code == "event_not_allowed"
+        assert caught.value.details == [{"field": field}]
+    with pytest.raises(Unauthenticated):
+        accept(intake, "tmall", signed(erasure, secret=b"wrong"), erasure)  # 401 comes first
+    assert log.rows == {}
+    assert accept(intake, "tmall", signed(paid), paid).status == "accepted"
+
+
+def test_the_previous_secret_verifies_while_it_is_configured(intake, log):
+    from dataclasses import replace
+
+    body = raw(event_id="rot-1")
+    rotating = replace(intake, previous_secret_for={"tmall": b"s-old"}.get)
+    assert accept(rotating, "tmall", signed(body, secret=b"s-old"), body).status == "accepted"
+    with pytest.raises(Unauthenticated):
+        accept(intake, "tmall", signed(body, secret=b"s-old"), body)

@@ -55,3 +55,39 @@ def test_a_garbled_header_is_401_not_a_crash(header):
     """Regression: these raised ValueError / TypeError out of the webhook (a 500)."""
     with pytest.raises(Unauthenticated):
         verify(header, BODY, SECRET, now=NOW)
+
+
+GOOD_V1 = sign(SECRET, BODY, NOW).rpartition("v1=")[2]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"t=1{NOW},v1={GOOD_V1}",  # 13 digits: more than 12 is refused before int()
+        f"t=,v1={GOOD_V1}",
+        f"t={NOW},v1={GOOD_V1[:-1]}",  # 63 hex
+        f"t={NOW},v1={GOOD_V1}0",  # 65 hex
+        f"t={NOW},v1={GOOD_V1[:-1]}g",  # 64, not hex
+        f"t={NOW},v1={GOOD_V1[:-1]}\uff10",  # a full-width zero
+        f"t={NOW},t={NOW + 1},v1={GOOD_V1}",  # two timestamps: which one was signed?
+    ],
+)
+def test_t_is_1_to_12_ascii_digits_and_v1_exactly_64_hex(header):
+    """Issue 13 findings 10/13: strict parsing, every odd header is a 401."""
+    with pytest.raises(Unauthenticated):
+        verify(header, BODY, SECRET, now=NOW)
+
+
+def test_v1_in_upper_case_hex_verifies():
+    verify(f"t={NOW},v1={GOOD_V1.upper()}", BODY, SECRET, now=NOW)
+
+
+def test_the_previous_secret_verifies_during_a_rotation_without_double_signing():
+    """Issue 13 finding 12: the hub holds the current and the previous secret; either is enough."""
+    old, new = b"old-secret", b"new-secret"
+    verify(sign(old, BODY, NOW), BODY, new, now=NOW, previous=old)
+    verify(sign(new, BODY, NOW), BODY, new, now=NOW, previous=old)
+    with pytest.raises(Unauthenticated):
+        verify(sign(old, BODY, NOW), BODY, new, now=NOW)  # rotation over: old no longer works
+    with pytest.raises(Unauthenticated):
+        verify(sign(b"third", BODY, NOW), BODY, new, now=NOW, previous=old)

@@ -84,6 +84,8 @@ def _fields(cls: type, item: dict[str, Any]) -> dict[str, Any]:
 def _leader_item(x: Leader) -> dict[str, Any]:
     item = {"pk": f"LEADER#{x.leader_id}", "sk": "PROFILE", **asdict(x)}
     item["review"] = dict(x.review)
+    item["list_pk"] = f"LEADERS_OF#{x.member_id}"  # erasure finds a member's leader profile
+    item["list_sk"] = f"{x.registered_at}#{x.leader_id}"
     if x.tier != "rookie":
         item["work_pk"] = f"TIERED#{shard_of(x.leader_id, ACTIVE_SHARDS)}"
         item["work_sk"] = x.leader_id
@@ -420,6 +422,9 @@ class DynamoLeadersStore:
             Limit=limit,
         )
         return [from_attributes(i) for i in response.get("Items", [])]
+
+    def leaders_of(self, member_id: str) -> list[Leader]:
+        return [_leader_from(i) for i in self._newest(f"LEADERS_OF#{member_id}", 100)]
 
     def withdrawals(self, leader_id: str, limit: int) -> list[Withdrawal]:
         return [_withdrawal_from(i) for i in self._newest(f"WDS#{leader_id}", limit)]

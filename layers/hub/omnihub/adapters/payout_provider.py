@@ -1,11 +1,17 @@
-"""Payout providers behind the leaders' payout port.
+"""Payout providers behind the leaders' payout port (`omnihub.leaders.ports.PayoutProvider`).
 
-`fake` (the only one so far; template parameter `PayoutProvider`) pays every payout, except the
-ones named in the SSM parameter `/omnihub/<stage>/leaders/fake-payout-failures` (a JSON list of
-payout ids, or `"*"` for all), so a test or a person at `make dev` can make a given payout fail.
+Chosen by the template parameter `PayoutProvider` (env `PAYOUT_PROVIDER`, D73):
+- `fake` (dev only) pays every payout on paper, except the ones named in the SSM parameter
+  `/omnihub/dev/leaders/fake-payout-failures` (a JSON list of payout ids, or `"*"` for all), so a
+  test or a person at `make dev` can make a given payout fail. Outside dev it refuses to start:
+  the template's rule refuses the deploy, this is the second lock.
+- `unconfigured` is the placeholder for a real channel: every `pay` raises
+  `PayoutProviderNotConfigured`, so a payout stays `requested`, is retried and then waits in the
+  payouts DLQ (alarmed): money is never reported paid when nothing was sent.
 The domain calls `pay` only for a payout still `requested`; a crash between the call and the
 record calls it again, so a real channel must take the payout id as its idempotency key (e.g. a
-merchant transfer's `out_detail_no`). A real channel is another class with `pay`.
+merchant transfer's `out_detail_no`). A real channel is another class with `pay`, and a value
+added to the parameter's AllowedValues.
 """
 
 from __future__ import annotations
@@ -44,9 +50,27 @@ class FakePayoutProvider:
         return PayoutResult("paid", reference=f"fake-{leader_id}/{payout_id}")
 
 
+class PayoutProviderNotConfigured(RuntimeError):
+    """No real payout channel is configured: nothing was sent (the payout stays requested)."""
+
+
+class UnconfiguredPayoutProvider:
+    """The placeholder for a real channel: refuses every payout, loudly."""
+
+    def pay(self, leader_id: str, payout_id: str, amount_fen: int) -> PayoutResult:
+        raise PayoutProviderNotConfigured(
+            f"payout {payout_id} was not sent: PayoutProvider is 'unconfigured' (no real payout "
+            "channel is built yet); it stays requested and reaches the payouts DLQ after retries"
+        )
+
+
 def payout_provider() -> PayoutProvider:
     kind = os.environ.get("PAYOUT_PROVIDER", "fake")
+    if kind == "unconfigured":
+        return UnconfiguredPayoutProvider()
     if kind != "fake":
         raise RuntimeError(f"payout provider {kind!r} is not available")
-    parameter = f"{settings().parameter_path}/leaders/fake-payout-failures"
-    return FakePayoutProvider(client("ssm"), parameter)
+    s = settings()
+    if s.stage != "dev":
+        raise RuntimeError(f"the fake payout provider pays nobody: refused in stage {s.stage!r}")
+    return FakePayoutProvider(client("ssm"), f"{s.parameter_path}/leaders/fake-payout-failures")

@@ -3,17 +3,25 @@ entry point every API function's `lambda_handler` calls."""
 
 from __future__ import annotations
 
+import base64
+import inspect
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from omnihub.api.auth import Principal, authorize
 from omnihub.api.errors import body_of, error_body, status_of
+from omnihub.api.openapi import describe
 from omnihub.errors import HubError
 
 JSON = "application/json"
@@ -23,11 +31,29 @@ def error_response(status: int, body: str) -> Response[str]:
     return Response(status_code=status, content_type=JSON, body=body)
 
 
-def build_resolver(logger: Logger) -> APIGatewayHttpResolver:
+class HubResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver whose OpenAPI document tells the truth (omnihub.api.openapi):
+    a handler's docstring is its operation's description, and `policies` (the table `authorize`
+    enforces; None for an open route such as the webhook) give each operation its roles."""
+
+    def __init__(self, policies: Mapping[str, frozenset[str]] | None = None) -> None:
+        super().__init__(enable_validation=True)
+        self.policies = policies
+
+    def get_openapi_json_schema(self, *args: Any, **kwargs: Any) -> str:
+        for route in self._static_routes + self._dynamic_routes:
+            route.description = route.description or inspect.getdoc(route.func)
+        document = json.loads(super().get_openapi_json_schema(*args, **kwargs))
+        return json.dumps(describe(document, self.policies), indent=2, ensure_ascii=False)
+
+
+def build_resolver(
+    logger: Logger, policies: Mapping[str, frozenset[str]] | None = None
+) -> HubResolver:
     # Powertools logs every route's arguments at DEBUG (a looked-up phone among them): its own
     # logger stays at INFO whatever level the function runs at.
     logging.getLogger("aws_lambda_powertools").setLevel(logging.INFO)
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = HubResolver(policies)
 
     @app.exception_handler(HubError)
     def _hub_error(error: HubError) -> Response[str]:
@@ -43,6 +69,19 @@ def build_resolver(logger: Logger) -> APIGatewayHttpResolver:
             for e in error.errors()
         ]
         return error_response(422, error_body("invalid_input", "the request is invalid", details))
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_text(_: UnicodeDecodeError) -> Response[str]:
+        """A body that is not UTF-8 is not JSON text (RFC 8259): 400, as the webhook answers."""
+        details = [{"field": "body", "message": "the body is not UTF-8 text"}]
+        return error_response(400, error_body("malformed_body", "the body is not JSON", details))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(_: RequestUnsupportedContentType) -> Response[str]:
+        details = [{"field": "header.content-type", "message": "send application/json"}]
+        return error_response(
+            415, error_body("unsupported_media_type", "the body must be JSON", details)
+        )
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response[str]:
@@ -61,10 +100,15 @@ def handle(
     event: dict[str, Any],
     context: Any,
     policies: Mapping[str, frozenset[str]],
+    gate: Callable[[Principal, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Authorise on the matched route first, then let the resolver validate and dispatch."""
+    """Authorise on the matched route first, then let the resolver validate and dispatch.
+    `gate` is a function's own scope check (raise Forbidden), also before validation."""
+    app.clear_context()  # nothing a previous request's gate found may carry over
     try:
         caller = authorize(event, policies)
+        if gate is not None:
+            gate(caller, event)
     except HubError as error:
         response = error_response(status_of(error), body_of(error))
         return {
@@ -73,9 +117,48 @@ def handle(
             "body": response.body,
             "isBase64Encoded": False,
         }
+    if not _json_or_none(event):
+        details = [{"field": "header.content-type", "message": "send application/json"}]
+        return {
+            "statusCode": 415,
+            "headers": {"Content-Type": JSON},
+            "body": error_body("unsupported_media_type", "the body must be JSON", details),
+            "isBase64Encoded": False,
+        }
     app.append_context(principal=caller)
-    result: dict[str, Any] = app.resolve(event, context)
+    result: dict[str, Any] = app.resolve(_decoded_path(event), context)
     return result
+
+
+def _json_or_none(event: Mapping[str, Any]) -> bool:
+    """A body comes as JSON (or untyped, read as JSON): Powertools would also parse a form or a
+    multipart body, and answer a malformed one with a 500."""
+    if not event.get("body"):
+        return True
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    kind = headers.get("content-type", JSON).split(";", 1)[0].strip().lower()
+    return kind == JSON or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+def _decoded_path(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with `rawPath` percent-decoded, so a handler's path argument is the id API
+    Gateway's `pathParameters` (and the scope checks) see: Powertools matches routes on the raw
+    path and would hand `a%3Ab` to a handler that was authorised for `a:b`."""
+    raw = str(event.get("rawPath") or "")
+    return {**event, "rawPath": unquote(raw)} if "%" in raw else event
+
+
+def json_body(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The body as a JSON object for a check that runs before validation; {} when it is none
+    (validation then answers for it, if the caller may call at all)."""
+    raw: str | bytes = event.get("body") or ""
+    try:
+        if event.get("isBase64Encoded"):
+            raw = base64.b64decode(raw)
+        parsed = json.loads(raw)
+    except (ValueError, TypeError, RecursionError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def caller(app: APIGatewayHttpResolver) -> Principal:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -249,7 +249,7 @@ ChannelEvent = Annotated[
     Field(discriminator="type"),
 ]
 
-EVENT_TYPES: tuple[str, ...] = (
+EventType = Literal[
     "member.identified",
     "member.erasure_requested",
     "order.paid",
@@ -258,7 +258,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "points.activity",
     "feedback.received",
     "leader.registered",
-)
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 _ADAPTER: TypeAdapter[ChannelEvent] = TypeAdapter(ChannelEvent)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from omnihub.clock import Clock, iso
@@ -122,17 +122,32 @@ def unmerge(store: MemberStore, member_id: str, ref: IdentityKey, cause: str, cl
     raise ConcurrentChange("the member kept changing; try again")
 
 
-def erase(store: MemberStore, member_id: str, cause: str, clock: Clock) -> str | None:
+ForgetEvents = Callable[[Sequence[str]], int]
+"""Rewrites the event-log rows indexed by these lookup keys (EventLog.forget_identities)."""
+
+
+def erase(
+    store: MemberStore,
+    member_id: str,
+    cause: str,
+    clock: Clock,
+    forget_events: ForgetEvents | None = None,
+) -> str | None:
     """Erase a member's personal data and free its identities (一键退会); cannot be undone.
 
     The member keeps its id and creation time, so the anonymised points and money ledgers that
-    name it stay whole. Erasing an erased member changes nothing.
+    name it stay whole. Erasing an erased member changes nothing. The event log's rows of the
+    member are rewritten first (`forget_events`, found by the identities' lookup keys, which
+    the erasure itself then forgets): a crash in between is retried, and the retry still knows
+    the keys. Tickets, feedback and leader records follow `member.erased` (SPEC 4.1).
     """
     for _ in range(MAX_ATTEMPTS):
         try:
             root = current(store, member_id)
         except Gone:
             return None
+        if forget_events is not None:
+            forget_events([i.key for i in root.identities])
         now = clock.now()
         change = IdentityChange(
             update=[(root.bump(identities=(), profile={}, erased_at=iso(now)), root.version)],
@@ -163,7 +178,11 @@ class Erasure:
 
 
 def erase_by_identities(
-    store: MemberStore, refs: Sequence[IdentityKey], cause: str, clock: Clock
+    store: MemberStore,
+    refs: Sequence[IdentityKey],
+    cause: str,
+    clock: Clock,
+    forget_events: ForgetEvents | None = None,
 ) -> Erasure:
     """Erase the one member the request's merge-capable identities resolve to (SPEC 4.1).
 
@@ -182,7 +201,7 @@ def erase_by_identities(
         types[merges].add(ref[0])
     strong, weak = list(roots[True]), list(roots[False])
     if len(strong) == 1:
-        return Erasure(erased=erase(store, strong[0], cause, clock))
+        return Erasure(erased=erase(store, strong[0], cause, clock, forget_events))
     if strong:
         reason, member_ids, case_types = "erasure_ambiguous", strong, types[True]
     elif weak:

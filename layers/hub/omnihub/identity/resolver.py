@@ -34,6 +34,7 @@ from omnihub.errors import ConcurrentChange
 from omnihub.events.domain import DomainEvent
 from omnihub.events.envelope import Envelope, ProtectedField, ProtectedIdentity
 from omnihub.identity.chain import lineage
+from omnihub.identity.ids import MemberIds
 from omnihub.identity.model import (
     Claim,
     HeldIdentity,
@@ -100,9 +101,10 @@ def request_for(envelope: Envelope) -> ResolveRequest:
     )
 
 
-def new_member_id(cause: str) -> str:
-    """A member id derived from what created it, so a replay creates the same member."""
-    return "mbr_" + hashlib.sha256(f"member|{cause}".encode()).hexdigest()[:24]
+def new_member_id(cause: str, ids: MemberIds) -> str:
+    """A member id derived from what created it, so a replay creates the same member, and keyed,
+    so nobody who knows the event id can guess it (`identity.ids`)."""
+    return ids.new(cause)
 
 
 def review_case_id(reason: str, cause: str, member_ids: Sequence[str], types: Sequence[str]) -> str:
@@ -203,7 +205,7 @@ class _Plan:
 
 
 def plan(
-    request: ResolveRequest, snapshot: Snapshot, now: datetime
+    request: ResolveRequest, snapshot: Snapshot, now: datetime, ids: MemberIds
 ) -> tuple[Resolution, IdentityChange]:
     """Decide what the event's identities mean for the members; pure."""
     usable = usable_identities(request.identities)
@@ -244,7 +246,7 @@ def plan(
                 absorbed.append(other)
     else:
         created = True
-        member_id = new_member_id(request.causing_event_id)
+        member_id = new_member_id(request.causing_event_id, ids)
         original = Member(member_id=member_id, created_at=iso(now), version=0)
         target = original
 
@@ -358,13 +360,14 @@ def resolve(
     request: ResolveRequest,
     clock: Clock,
     *,
+    ids: MemberIds,
     pause: Callable[[int], None] = _jittered_pause,
 ) -> Resolution:
     """Resolve the event's identities to one member; safe to repeat and to run concurrently."""
     refs = [i.ref for i in usable_identities(request.identities)]
     for attempt in range(MAX_ATTEMPTS):
         snapshot = load_snapshot(store, refs)
-        resolution, change = plan(request, snapshot, clock.now())
+        resolution, change = plan(request, snapshot, clock.now(), ids)
         if change.is_empty():
             return resolution
         try:

@@ -10,7 +10,8 @@ what merges, un-merges and erasure do to bindings.
 - member.merged / member.unmerged: each bond goes to where it belongs now and the earliest wins
   there (`placement`), whatever order the events are handled in.
 - member.erased: the member's binding keeps its leader but forgets the identities that brought
-  it, so a freed identity claimed later by someone else pulls nothing.
+  it, so a freed identity claimed later by someone else pulls nothing; a leader profile the
+  member registered loses its name and community (the account and ledgers stay, by leader id).
 """
 
 from __future__ import annotations
@@ -166,17 +167,27 @@ def follow_unmerge(
     return outcome
 
 
+ERASED = "(erased)"
+
+
 def follow_erasure(store: LeadersStore, member_id: str) -> Outcome:
     """Clear the lineage of the erased member's binding (it keeps its leader: the ledgers that
-    name the member stay whole)."""
+    name the member stay whole), and the personal data of any leader profile the member
+    registered (name, community); idempotent."""
 
     def plan() -> tuple[Outcome, LeadersChange]:
+        change = LeadersChange()
         current = store.binding(member_id)
-        if current is None or all(b.via is None for b in current.bonds()):
-            return Outcome("duplicate"), LeadersChange()
-        cleared = current.next(via=None, others=tuple(replace(b, via=None) for b in current.others))
-        return Outcome("applied", current.leader_id), LeadersChange(
-            bindings=[(cleared, current.version)]
-        )
+        if current is not None and any(b.via is not None for b in current.bonds()):
+            others = tuple(replace(b, via=None) for b in current.others)
+            change.bindings.append((current.next(via=None, others=others), current.version))
+        for leader in store.leaders_of(member_id):
+            if (leader.name, leader.community) != (ERASED, ERASED):
+                erased = leader.next(name=ERASED, community=ERASED)
+                change.leaders.append((erased, leader.version))
+        if not (change.bindings or change.leaders):
+            return Outcome("duplicate"), change
+        leader_id = current.leader_id if change.bindings and current else None
+        return Outcome("applied", leader_id or change.leaders[0][0].leader_id), change
 
     return commit_with_retry(store, plan)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from omnihub.api.auth import Principal
+from omnihub.errors import Forbidden
 from omnihub.tickets.model import Ticket
 
 WORKERS = frozenset({"agent", "quality", "admin"})
@@ -34,3 +37,29 @@ def can_do(principal: Principal, ticket: Ticket, action: str) -> bool:
     if principal.role in WORKERS:
         return True
     return action == "respond"  # a first responder answers; the brand queue owns the rest
+
+
+#: What the brand's triage decides on a ticket, never the first responder who opens it.
+BRAND_TRIAGE = ("priority", "risk")
+
+
+def check_opening(
+    principal: Principal, fields: Mapping[str, object], bound_leader: str | None
+) -> None:
+    """Stores and leaders open tickets as first responders (SPEC 3.3): they may not set what
+    the brand's triage sets (403 naming the field: the request is refused, not silently
+    changed), and a leader opens only for a member bound to them (an unknown member gets the
+    same 403, so a leader cannot probe member ids)."""
+    if principal.role not in ("store", "leader"):
+        return
+    for name in BRAND_TRIAGE:
+        if fields.get(name) is not None:
+            raise Forbidden(
+                f"a {principal.role} may not set '{name}': the brand's triage does",
+                details=[{"field": name, "message": "set by the brand's triage"}],
+            )
+    if principal.role == "leader" and (bound_leader is None or bound_leader != principal.leader_id):
+        raise Forbidden(
+            "a leader opens tickets only for members bound to them",
+            details=[{"field": "member_id"}],
+        )

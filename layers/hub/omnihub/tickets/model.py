@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from omnihub.clock import iso, parse_iso
 from omnihub.errors import Conflict, InvalidInput
 from omnihub.events.domain import DomainEvent
+from omnihub.privacy import mask_text
 from omnihub.tickets.calendar import Calendar
 from omnihub.tickets.policies import BY_PRIORITY, ESCALATION_LEVELS, WARN_AT, Policy
 
@@ -27,7 +28,7 @@ ACKNOWLEDGEMENTS = {
     "P2": "您的反馈已受理，专员将在2小时内联系您。",
     "P3": "您的问题已收到，客服将在2小时内（工作时间）答复您。",
 }
-ACTIONS = (
+ActionName = Literal[
     "respond",
     "initial_handling",
     "pause",
@@ -36,7 +37,8 @@ ACTIONS = (
     "reopen",
     "close",
     "acknowledge",
-)
+]
+ACTIONS: tuple[str, ...] = get_args(ActionName)
 DONE = ("resolved", "closed")  # a ticket in one of these counts as resolved (once)
 MET_BY = {  # which targets of the current cycle each action meets
     "respond": ("response",),
@@ -179,6 +181,7 @@ def open_ticket(draft: Ticket, now: datetime, cause: str) -> Outcome:
     policy = draft.policy
     ticket = replace(
         draft,
+        subject=mask_text(draft.subject),  # free text (SPEC 5)
         version=1,
         created_at=iso(now),
         targets=fresh_targets(policy, now, 0, ("response", "handling", "resolution", "ack")),
@@ -259,6 +262,7 @@ def act(
                 )
             return Outcome(ticket)
     at = iso(now)
+    note = mask_text(note)  # free text: phones and ID numbers never stay readable (SPEC 5)
     t = replace(
         ticket,
         version=ticket.version + 1,
@@ -322,8 +326,8 @@ def act(
                 cause,
                 now,
                 subject=f"cycle:{t.reopen_count}",
-                root_cause=root_cause,
-                corrective_action=corrective_action,
+                # no free text on the bus: the outbox, queues and DLQs keep copies that an
+                # erasure cannot reach; readers get root cause and action from the API
                 sla=_attainment(t),
             )
         )
@@ -473,7 +477,8 @@ def _resumed(t: Ticket, now: datetime) -> tuple[Target, ...]:
 
 
 def _text(value: str | None) -> str | None:
-    return value.strip() if value and value.strip() else None
+    """A required free text, stripped and masked (SPEC 5); None when blank."""
+    return mask_text(value.strip()) if value and value.strip() else None
 
 
 def _attainment(t: Ticket) -> dict[str, str]:

@@ -245,7 +245,8 @@ def follow_member(store: TicketStore, members: MemberStore, member_id: str) -> i
     The same for a merge (`member_id` absorbed: its tickets go to the live survivor, whatever
     order merges arrive in) and an un-merge (`member_id` lost identities: the tickets they
     brought go with them), so the two commute and a late or repeated event moves nothing back.
-    A ticket put on an erased member loses its lineage. Returns how many moved.
+    A ticket put on an erased member loses its lineage and its free text. Returns how many
+    moved.
     """
     known: dict[str | None, tuple[str, bool]] = {}
 
@@ -264,11 +265,10 @@ def follow_member(store: TicketStore, members: MemberStore, member_id: str) -> i
             root, erased = where(current.via)
             if root == member_id:
                 return None
+            moved = replace(current, member_id=root, via=None if erased else current.via)
             return TicketChange(
                 replace(
-                    current,
-                    member_id=root,
-                    via=None if erased else current.via,
+                    without_text(moved) if erased else moved,
                     version=current.version + 1,
                 ),
                 current.version,
@@ -284,7 +284,7 @@ def follow_member(store: TicketStore, members: MemberStore, member_id: str) -> i
 def forget_lineage(store: TicketStore, member_id: str) -> int:
     """Erasure: the member's tickets no longer name the identity that brought them, so an
     identity freed now and claimed by someone else later never pulls them along. Idempotent.
-    (The tickets' own free text is erased by a later change.)"""
+    (Their free text goes with `erase_texts`.)"""
     cleared = 0
     for ticket in store.by_member(member_id, MEMBER_TICKETS):
         if ticket.via is None:
@@ -301,6 +301,45 @@ def forget_lineage(store: TicketStore, member_id: str) -> int:
         if _commit(store, plan) is not None:
             cleared += 1
     return cleared
+
+
+ERASED_TEXT = "(erased)"
+
+
+def without_text(ticket: Ticket) -> Ticket:
+    """The ticket without what people wrote about the customer (SPEC 4.1 erasure): subject and
+    notes go; a root cause or corrective action is replaced by a marker, so a resolved ticket
+    still reads as resolved. Priority, topics, SKU, batch and every clock stay (the service
+    metrics and the quality trail are anonymous)."""
+    return replace(
+        ticket,
+        subject="",
+        root_cause=ERASED_TEXT if ticket.root_cause else None,
+        corrective_action=ERASED_TEXT if ticket.corrective_action else None,
+        history=tuple(replace(h, note="") for h in ticket.history),
+    )
+
+
+def erase_texts(store: TicketStore, member_id: str) -> int:
+    """Erasure: the free text of the member's tickets (`without_text`). Idempotent; returns
+    how many tickets changed."""
+    erased = 0
+    for ticket in store.by_member(member_id, MEMBER_TICKETS):
+        if without_text(ticket) == ticket:
+            continue
+
+        def plan(ticket_id: str = ticket.ticket_id) -> TicketChange | None:
+            current = store.get(ticket_id)
+            if current is None or current.member_id != member_id:
+                return None
+            bare = without_text(current)
+            if bare == current:
+                return None
+            return TicketChange(replace(bare, version=current.version + 1), current.version)
+
+        if _commit(store, plan) is not None:
+            erased += 1
+    return erased
 
 
 def _must(ticket: Ticket | None, ticket_id: str) -> Ticket:

@@ -1,6 +1,7 @@
 """Accepting one channel event: the order of checks is the contract's order of answers.
 
-unknown channel 404 -> too large 413 -> bad signature 401 -> not JSON 400 -> invalid 422
+unknown channel 404 -> too large 413 -> bad signature 401 -> not JSON 400 -> a type or link
+the channel may not post 403 (`event_not_allowed`, before validation) -> invalid 422
 (including an `occurred_at` more than MAX_AHEAD in the future) -> logged once (202 accepted,
 200 duplicate, 409 same id with another body). Nothing is written before every check has
 passed, so a rejected event is never half-processed.
@@ -8,7 +9,6 @@ passed, so a rejected event is never half-processed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,13 +17,22 @@ from typing import Literal, NoReturn, Protocol
 
 from pydantic import ValidationError
 
+from omnihub.channel_rules import ChannelRules, default_rules
 from omnihub.channels import CHANNELS
 from omnihub.clock import Clock, to_utc
-from omnihub.errors import Conflict, InvalidInput, MalformedBody, NotFound, PayloadTooLarge
+from omnihub.errors import (
+    Conflict,
+    EventNotAllowed,
+    InvalidInput,
+    MalformedBody,
+    NotFound,
+    PayloadTooLarge,
+)
 from omnihub.events.channel import MemberPart, parse_channel_event
 from omnihub.events.envelope import Envelope, ProtectedField, ProtectedIdentity, ProtectedMember
 from omnihub.identity.normalise import InvalidIdentity, normalise
 from omnihub.identity.vault import PiiVault, mask_identity, mask_profile
+from omnihub.privacy import mask_text
 from omnihub.webhook.signature import verify
 
 MAX_BODY_BYTES = 256 * 1024
@@ -33,10 +42,20 @@ MAX_AHEAD = timedelta(minutes=10)
 
 AppendOutcome = Literal["accepted", "duplicate", "conflict"]
 
+#: Free-text fields of event data: phones and ID numbers in them are masked before anything is
+#: logged or published (SPEC 5), so no table, queue or DLQ downstream holds them.
+FREE_TEXT: dict[str, tuple[str, ...]] = {
+    "feedback.received": ("text",),
+    "leader.registered": ("name", "community"),
+}
+BODY_DIGEST = "webhook-body"
+"""The purpose of the keyed body digest (`PiiVault.digest`): a raw body holds the phone."""
+
 
 class InboundLog(Protocol):
-    def append_inbound(self, envelope: Envelope, body_sha256: str) -> AppendOutcome:
-        """Log the event unless its id is logged already (then compare the body hashes)."""
+    def append_inbound(self, envelope: Envelope, body_digest: str) -> AppendOutcome:
+        """Log the event unless its id is logged already (then compare the keyed body
+        digests: an unkeyed hash of a body would let 10^4 guesses find its phone)."""
         ...
 
 
@@ -50,6 +69,8 @@ class Intake:
     clock: Clock
     wall_clock: Clock
     extra_placeholders: Iterable[str] = ()
+    previous_secret_for: Callable[[str], bytes | None] = lambda _channel: None
+    channel_rules: Callable[[], ChannelRules] = default_rules
 
 
 @dataclass(frozen=True)
@@ -106,6 +127,12 @@ def protect(member: MemberPart, vault: PiiVault, extra: Iterable[str]) -> Protec
     return ProtectedMember(identities=identities, profile=profile)
 
 
+def masked_data(event_type: str, data: dict[str, object]) -> dict[str, object]:
+    """The event's data with its free text masked (`FREE_TEXT`)."""
+    fields = FREE_TEXT.get(event_type, ())
+    return {k: mask_text(v) if k in fields and isinstance(v, str) else v for k, v in data.items()}
+
+
 def _not_json(constant: str) -> NoReturn:
     raise ValueError(f"{constant} is not JSON")
 
@@ -128,10 +155,14 @@ def accept(intake: Intake, channel: str, signature: str | None, raw_body: bytes)
     secret = intake.secret_for(channel)
     if secret is None:
         raise NotFound(f"channel '{channel}' is not configured")
-    verify(signature, raw_body, secret, intake.wall_clock.now().timestamp())
+    now = intake.wall_clock.now().timestamp()
+    verify(signature, raw_body, secret, now, intake.previous_secret_for(channel))
     payload = _decode(raw_body)
     if not isinstance(payload, dict):
         raise MalformedBody("the body must be a JSON object", details=[{"field": "body"}])
+    refusal = intake.channel_rules().refusal(channel, payload)
+    if refusal:
+        raise EventNotAllowed(refusal[0], details=[{"field": refusal[1]}])
     try:
         event = parse_channel_event(payload)
     except ValidationError as error:
@@ -151,16 +182,17 @@ def accept(intake: Intake, channel: str, signature: str | None, raw_body: bytes)
                 }
             ],
         )
+    vault = intake.vault()
     envelope = Envelope(
         channel=channel,
         event_id=event.event_id,
         type=event.type,
         occurred_at=occurred_at,
         received_at=received_at,
-        member=protect(event.member, intake.vault(), intake.extra_placeholders),
-        data=event.data.model_dump(mode="json", exclude_none=True),
+        member=protect(event.member, vault, intake.extra_placeholders),
+        data=masked_data(event.type, event.data.model_dump(mode="json", exclude_none=True)),
     )
-    outcome = intake.log.append_inbound(envelope, hashlib.sha256(raw_body).hexdigest())
+    outcome = intake.log.append_inbound(envelope, vault.digest(BODY_DIGEST, raw_body))
     if outcome == "conflict":
         raise Conflict(f"event_id '{event.event_id}' was already used for another body")
     return Accepted(outcome, event.event_id, event.type)
