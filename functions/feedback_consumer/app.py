@@ -4,10 +4,7 @@ member.erased -> it loses its texts and that lineage."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
 from omnihub.backbone import BusEvent
@@ -16,32 +13,13 @@ from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.events.channel import FeedbackReceived
 from omnihub.events.envelope import Envelope
+from omnihub.events.member import IDENTITY_SOURCE, MemberEvent, Merged, Unmerged
 from omnihub.feedback.model import Incoming
 from omnihub.feedback.service import follow_member, forget, receive
 from omnihub.identity.resolver import request_for, resolve
 from omnihub.observability import powertools
 
 logger, tracer, metrics = powertools()
-
-IDENTITY_SOURCE = "omnihub.identity"
-
-
-class DomainDetail(BaseModel):
-    """The part of a domain event's detail this consumer reads."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    event_id: str
-    type: str
-    member_id: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class MergedData(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    survivor_member_id: str = Field(min_length=1)
-    absorbed_member_id: str = Field(min_length=1)
 
 
 def _incoming(envelope: Envelope, data: FeedbackReceived) -> Incoming:
@@ -112,17 +90,11 @@ def handle_feedback(event: BusEvent) -> None:
     _count("BatchHoldsRequested", int(found.hold is not None))
 
 
-def _member_of(detail: DomainDetail) -> str:
-    if not detail.member_id:
-        raise InvalidInput(f"{detail.type} without a member", details=[{"field": "member_id"}])
-    return detail.member_id
-
-
 def handle_member_event(event: BusEvent) -> None:
-    detail = DomainDetail.model_validate(event.detail)
+    detail = MemberEvent.model_validate(event.detail)
     store = wiring.feedback_store()
     if detail.type == "member.merged":
-        merged = MergedData.model_validate(detail.data)
+        merged = Merged.model_validate(detail.data)
         moved = follow_member(store, wiring.member_store(), merged.absorbed_member_id)
         logger.info(
             "feedback followed a merge",
@@ -134,19 +106,19 @@ def handle_member_event(event: BusEvent) -> None:
         )
         _count("FeedbackMoved", moved)
     elif detail.type == "member.unmerged":
-        member_id = _member_of(detail)
+        member_id = detail.member()
         moved = follow_member(store, wiring.member_store(), member_id)
         logger.info(
             "feedback followed an un-merge",
             extra={
                 "member_id": member_id,
-                "new_member_id": detail.data.get("new_member_id"),
+                "new_member_id": Unmerged.model_validate(detail.data).new_member_id,
                 "feedback_moved": moved,
             },
         )
         _count("FeedbackMoved", moved)
     elif detail.type == "member.erased":
-        redacted = forget(store, _member_of(detail), default_clock())
+        redacted = forget(store, detail.member(), default_clock())
         logger.info(
             "feedback texts erased",
             extra={"member_id": detail.member_id, "feedback_redacted": redacted},

@@ -5,7 +5,6 @@ the leaders' NPS; merges and un-merges move bindings, erasure clears their linea
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
 from omnihub.adapters.leaders_store import commission_scheme, leaders_store
@@ -21,6 +20,7 @@ from omnihub.events.channel import (
     OrderRefunded,
 )
 from omnihub.events.envelope import Envelope
+from omnihub.events.member import MEMBER_EVENTS, MemberEvent, Merged, Unmerged
 from omnihub.identity.resolver import request_for, resolve
 from omnihub.leaders import binding, orders
 from omnihub.leaders.booking import Outcome
@@ -29,45 +29,6 @@ from omnihub.leaders.ratings import record_rating
 from omnihub.observability import powertools
 
 logger, tracer, metrics = powertools()
-
-
-class MergedMembers(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    survivor_member_id: str = Field(min_length=1)
-    absorbed_member_id: str = Field(min_length=1)
-
-
-class Merged(BaseModel):
-    """The part of a member.merged domain event this consumer reads."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    event_id: str = Field(min_length=1)
-    data: MergedMembers
-
-
-class Split(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    new_member_id: str = Field(min_length=1)
-
-
-class Unmerged(BaseModel):
-    """The part of a member.unmerged domain event this consumer reads (`member_id`: the live
-    root that lost identities)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    event_id: str = Field(min_length=1)
-    member_id: str = Field(min_length=1)
-    data: Split
-
-
-class Erased(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    member_id: str = Field(min_length=1)
 
 
 def _resolved(envelope: Envelope) -> tuple[str, str | None]:
@@ -85,19 +46,14 @@ def _resolved(envelope: Envelope) -> tuple[str, str | None]:
 
 def _member_event(event: BusEvent) -> Outcome:
     store, members, now = leaders_store(), wiring.member_store(), default_clock().now()
+    detail = MemberEvent.model_validate(event.detail)
     if event.detail_type == "member.merged":
-        merged = Merged.model_validate(event.detail)
-        absorbed = merged.data.absorbed_member_id
-        return binding.follow_merge(store, members, absorbed, merged.event_id, now)
+        absorbed = Merged.model_validate(detail.data).absorbed_member_id
+        return binding.follow_merge(store, members, absorbed, detail.event_id, now)
     if event.detail_type == "member.unmerged":
-        split = Unmerged.model_validate(event.detail)
-        new_id = split.data.new_member_id
-        return binding.follow_unmerge(store, members, split.member_id, new_id, split.event_id, now)
-    erased = Erased.model_validate(event.detail)
-    return binding.follow_erasure(store, erased.member_id)
-
-
-MEMBER_EVENTS = ("member.merged", "member.unmerged", "member.erased")
+        new_id = Unmerged.model_validate(detail.data).new_member_id
+        return binding.follow_unmerge(store, members, detail.member(), new_id, detail.event_id, now)
+    return binding.follow_erasure(store, detail.member())
 
 
 def handle(event: BusEvent) -> None:

@@ -3,10 +3,7 @@ drops the orders' lineage (SPEC 4.1, 4.2)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub import wiring
 from omnihub.backbone import BusEvent
@@ -15,6 +12,7 @@ from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
 from omnihub.events.channel import OrderCompleted, OrderPaid, OrderRefunded, PointsActivity
 from omnihub.events.envelope import Envelope
+from omnihub.events.member import IDENTITY_SOURCE, MemberEvent, Merged, Unmerged
 from omnihub.identity.model import IdentityChange
 from omnihub.identity.resolver import Resolution, request_for, resolve
 from omnihub.observability import powertools
@@ -22,32 +20,6 @@ from omnihub.points import ledger, merges
 from omnihub.points.ledger import Outcome
 
 logger, tracer, metrics = powertools()
-IDENTITY_SOURCE = "omnihub.identity"
-
-
-class MemberDetail(BaseModel):
-    """The part of a member domain event's detail this consumer reads."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    event_id: str = Field(min_length=1)
-    type: str
-    member_id: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class Merged(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    survivor_member_id: str = Field(min_length=1)
-    absorbed_member_id: str = Field(min_length=1)
-
-
-class Unmerged(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    new_member_id: str = Field(min_length=1)
-    lineage: list[str] = Field(min_length=1)
 
 
 def _member(envelope: Envelope) -> Resolution:
@@ -67,7 +39,7 @@ def _member(envelope: Envelope) -> Resolution:
 def handle_member_event(event: BusEvent) -> None:
     store, rules, now = wiring.points_store(), wiring.points_rules(), default_clock().now()
     members = wiring.member_store()
-    detail = MemberDetail.model_validate(event.detail)
+    detail = MemberEvent.model_validate(event.detail)
     if detail.type == "member.merged":
         merged = Merged.model_validate(detail.data)
         outcome = merges.absorb(
@@ -81,17 +53,15 @@ def handle_member_event(event: BusEvent) -> None:
         )
         _report("merge", outcome)
         return
-    if not detail.member_id:
-        raise InvalidInput(f"{detail.type} without a member", details=[{"field": "member_id"}])
     if detail.type == "member.unmerged":
         split = Unmerged.model_validate(detail.data)
         moved = merges.follow_unmerge(
-            store, members, detail.member_id, split.new_member_id, split.lineage, rules, now
+            store, members, detail.member(), split.new_member_id, split.lineage, rules, now
         )
         logger.info("points followed an un-merge", extra={"orders_moved": moved})
         metrics.add_metric(name="PointsOrdersUnmerged", unit=MetricUnit.Count, value=moved)
     elif detail.type == "member.erased":
-        cleared = merges.forget_lineage(store, detail.member_id)
+        cleared = merges.forget_lineage(store, detail.member())
         logger.info("orders forgot their lineage", extra={"orders": cleared})
     else:
         raise InvalidInput(f"the points consumer does not handle {detail.type}")

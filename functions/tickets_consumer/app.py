@@ -13,6 +13,7 @@ from omnihub.backbone import BusEvent
 from omnihub.clock import default_clock
 from omnihub.consumer import sqs_handler
 from omnihub.errors import InvalidInput
+from omnihub.events.member import MemberEvent, Merged
 from omnihub.observability import powertools
 from omnihub.tickets.model import Ticket, ticket_id_for
 from omnihub.tickets.service import erase_texts, follow_member, forget_lineage, open_once
@@ -55,14 +56,10 @@ def draft_from_request(detail: dict[str, Any]) -> Ticket:
 def _member(detail: dict[str, Any], event_type: str) -> str:
     """The member whose tickets a member event is about: the absorbed one of a merge, the one
     that lost identities in an un-merge, the erased one."""
-    field = "data.absorbed_member_id" if event_type == "member.merged" else "member_id"
+    event = MemberEvent.model_validate(detail)
     if event_type == "member.merged":
-        value = (detail.get("data") or {}).get("absorbed_member_id")
-    else:
-        value = detail.get("member_id")
-    if not isinstance(value, str) or not value:
-        raise InvalidInput(f"{event_type} without {field}", details=[{"field": field}])
-    return value
+        return Merged.model_validate(event.data).absorbed_member_id
+    return event.member()
 
 
 def handle(event: BusEvent) -> None:
