@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,25 @@ def stack():
 
     with LocalStack.start(ROOT) as running:
         yield running
+
+
+def arrive(stack, event, channel="tmall"):
+    """One channel event, accepted and handled everywhere, then the clock a minute on (so members
+    are created, and orders paid, in the order a test posts them)."""
+    status, _, payload = stack.post_channel_event(channel, event)
+    assert status == 202, payload
+    report = stack.drain()
+    assert report.errors == {}, report
+    stack.runtime.clock.set(stack.now() + timedelta(minutes=1))
+
+
+def member_with(stack, identity):
+    """The member holding an identity, found as staff find it (the value in the body, SPEC 3.3)."""
+    status, _, found = stack.http(
+        "POST",
+        "/v1/members/lookup",
+        body={"type": identity["type"], "value": identity["value"]},
+        headers=stack.auth("agent"),
+    )
+    assert status == 200, found
+    return found["member_id"]

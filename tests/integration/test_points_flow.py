@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import load_event
+from tests.conftest import arrive as shared_arrive
+from tests.conftest import load_event, member_with
 
 PHONE = {"type": "phone", "value": "13800000001"}
 
@@ -162,24 +163,9 @@ def identified(event_id, *identities):
 
 
 def arrive(stack, event, channel="tmall"):
-    """One event handled everywhere, a minute after the previous one (members are created, and
-    orders paid, in the order the test posts them)."""
+    """One event dated now, handled everywhere (see tests.conftest.arrive)."""
     event["occurred_at"] = stack.now().isoformat()
-    post(stack, channel, event)
-    report = stack.drain()
-    assert report.errors == {}, report
-    stack.runtime.clock.set(stack.now() + timedelta(minutes=1))
-
-
-def member_with(stack, identity):
-    status, _, found = stack.http(
-        "GET",
-        "/v1/members/lookup",
-        query={"type": identity["type"], "value": identity["value"]},
-        headers=stack.auth("agent"),
-    )
-    assert status == 200, found
-    return found["member_id"]
+    shared_arrive(stack, event, channel)
 
 
 class HeldPoints:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from omnihub.clock import parse_iso
-from tests.conftest import load_event
+from tests.conftest import arrive, load_event, member_with
 
 PHONE = {"type": "phone", "value": "13800000001"}
 
@@ -208,26 +208,6 @@ def complaint(event_id, identity, text="瓶子漏油了，箱子都湿了"):
     event = feedback(event_id, text, batch_no=f"B-{event_id}")
     event["member"] = {"identities": [dict(identity)]}
     return event
-
-
-def arrive(stack, event, channel="tmall"):
-    """One channel event, handled everywhere, a minute after the previous one (so members are
-    created in the order the test posts them)."""
-    assert stack.post_channel_event(channel, event)[0] == 202
-    report = stack.drain()
-    assert report.errors == {}, report
-    stack.runtime.clock.set(stack.now() + timedelta(minutes=1))
-
-
-def member_with(stack, identity):
-    status, _, found = stack.http(
-        "GET",
-        "/v1/members/lookup",
-        query={"type": identity["type"], "value": identity["value"]},
-        headers=stack.auth("agent"),
-    )
-    assert status == 200, found
-    return found["member_id"]
 
 
 def listed(stack, member_id):
