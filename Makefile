@@ -37,15 +37,15 @@ install: $(VENV)/.installed $(TOOLS)/.installed ## Create the virtual environmen
 
 .PHONY: demo
 demo: $(VENV)/.installed ## Replay a multi-channel day through the local stack and report
-	@$(PY) -m devstack demo
+	@$(PY) -m devstack --region $(REGION) demo
 
 .PHONY: dev
 dev: $(VENV)/.installed ## Serve the HTTP API on 127.0.0.1:$(PORT) over the embedded AWS
-	@$(PY) -m devstack serve --port $(PORT)
+	@$(PY) -m devstack --region $(REGION) serve --port $(PORT)
 
 .PHONY: token
 token: $(VENV)/.installed ## Print a bearer token for the local API: make -s token ROLE=agent [LEADER=id] [STORE=id]
-	@$(PY) -m devstack token --role $(ROLE) $(if $(LEADER),--leader $(LEADER)) $(if $(STORE),--store $(STORE))
+	@$(PY) -m devstack --region $(REGION) token --role $(ROLE) $(if $(LEADER),--leader $(LEADER)) $(if $(STORE),--store $(STORE))
 
 .PHONY: classify
 classify: $(VENV)/.installed ## Classify JSON Lines: make -s classify < in.jsonl > out.jsonl

@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("--root", type=Path, default=Path("."), help="project root (template.yaml)")
+    parser.add_argument("--region", default="cn-north-1", help="region (and so partition)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the HTTP API over the embedded AWS")
@@ -43,13 +44,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unrecognised arguments: {' '.join(rest)}")
         from devstack.server import serve as run
 
-        run(args.root, args.host, args.port, _parameters(args.param))
+        run(args.root, args.host, args.port, _parameters(args.param), args.region)
         return 0
     if args.command == "token":
         from devstack import local_jwt
         from devstack.template import load_model
 
-        model = load_model(args.root)
+        model = load_model(args.root, region=args.region)
         print(
             local_jwt.issue(
                 args.role,
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
-    return int(demo.main() or 0)
+    return int(demo.main(region=args.region) or 0)
 
 
 if __name__ == "__main__":

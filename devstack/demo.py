@@ -117,7 +117,9 @@ FRAME_SECTIONS: list[Section] = [section_traffic, section_invocations, section_d
 SECTIONS: list[Section] = [*FRAME_SECTIONS, *_domain_sections()]
 
 
-def main(root: Path | None = None, sections: list[Section] | None = None) -> int:
+def main(
+    root: Path | None = None, sections: list[Section] | None = None, region: str | None = None
+) -> int:
     """Run the demo; non-zero when a message ended in a dead-letter queue.
 
     Handlers' output (JSON logs, EMF metrics) goes to build/demo-handlers.log; the console gets
@@ -131,9 +133,12 @@ def main(root: Path | None = None, sections: list[Section] | None = None) -> int
     with (
         log_path.open("w", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),
-        LocalStack.start(base, env_overrides=QUIET, now=day_ends(entries)) as stack,
+        LocalStack.start(base, env_overrides=QUIET, now=day_ends(entries), region=region) as stack,
     ):
-        report.append(f"local stack up in {stack.startup_s:.1f}s; replaying {len(entries)} events")
+        report.append(
+            f"local stack up in {stack.startup_s:.1f}s ({stack.model.pseudo.region}); "
+            f"replaying {len(entries)} events"
+        )
         run = replay(stack, entries)
         for section in SECTIONS if sections is None else sections:
             report.extend(section(stack, run))

@@ -1,17 +1,30 @@
 """The resolved template: what the local stack creates and which handler each trigger invokes.
 
-Plain frozen dataclasses, keyed by logical id, with every intrinsic already resolved. Built by
-`devstack.template.load_model`; consumed by provisioning, the runtime and other engineers' test
-fixtures (so tables in tests come from the template and cannot drift).
+Plain frozen dataclasses, keyed by logical id, read back from the stack moto created from the
+template (devstack.template.load_model); consumed by the runtime, the HTTP front and tests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devstack.physical import Pseudo
+
+@dataclass(frozen=True)
+class Pseudo:
+    """The pseudo parameters of the simulated account (China partition by default)."""
+
+    region: str = "cn-north-1"
+    partition: str = "aws-cn"
+    account_id: str = "123456789012"
+    url_suffix: str = "amazonaws.com.cn"
+    stack_name: str = "devstack"
+
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN of this account and region."""
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
 
 
 @dataclass(frozen=True)
@@ -22,12 +35,8 @@ class TableSpec:
     name: str
     arn: str
     stream_arn: str | None
-    attribute_definitions: list[dict[str, str]]
     key_schema: list[dict[str, str]]
-    global_indexes: list[dict[str, Any]]
-    local_indexes: list[dict[str, Any]]
-    billing_mode: str
-    provisioned_throughput: dict[str, int] | None
+    index_names: list[str]
     stream_view_type: str | None
     ttl_attribute: str | None
 
@@ -42,7 +51,7 @@ class RedrivePolicy:
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """An AWS::SQS::Queue; `attributes` are CreateQueue attributes (strings), redrive apart."""
+    """An AWS::SQS::Queue; `attributes` are its GetQueueAttributes answer."""
 
     logical_id: str
     name: str
@@ -109,18 +118,17 @@ class Authorizer:
 
 @dataclass(frozen=True)
 class HttpApiSpec:
-    """An HTTP API (explicit AWS::Serverless::HttpApi or SAM's implicit ServerlessHttpApi)."""
+    """An HTTP API (AWS::ApiGatewayV2::Api, explicit or SAM's implicit ServerlessHttpApi)."""
 
     logical_id: str
     api_id: str
     domain_name: str
-    default_authorizer: str | None
     authorizers: dict[str, Authorizer]
 
 
 @dataclass(frozen=True)
 class HttpRoute:
-    """One HttpApi event: `METHOD /path` on an API, invoking `function`."""
+    """One route of an API's OpenAPI body: `METHOD /path`, invoking `function`."""
 
     function: str
     event_name: str
@@ -185,7 +193,7 @@ class ScheduleSpec:
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """An AWS::Serverless::Function after merging Globals; environment fully resolved."""
+    """An AWS::Lambda::Function as moto created it; `code_uri` is its local directory."""
 
     logical_id: str
     name: str
@@ -208,6 +216,8 @@ class StackModel:
     pseudo: Pseudo
     parameters: dict[str, Any]
     description: str = ""
+    #: The template as SAM's translator expanded it (plain CloudFormation).
+    cloudformation: dict[str, Any] = field(default_factory=dict, repr=False)
     tables: dict[str, TableSpec] = field(default_factory=dict)
     queues: dict[str, QueueSpec] = field(default_factory=dict)
     buses: dict[str, BusSpec] = field(default_factory=dict)
@@ -221,6 +231,10 @@ class StackModel:
     schedules: dict[str, ScheduleSpec] = field(default_factory=dict)
     layer_dirs: list[Path] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    #: Resource type -> logical ids that neither moto nor the local stack gives a meaning to.
+    no_local_meaning: dict[str, list[str]] = field(default_factory=dict)
+    #: A template fragment's value as the created stack resolved it (moto's resolver).
+    resolve: Callable[[Any], Any] = field(default=lambda fragment: fragment, repr=False)
 
     def queue_by_arn(self, arn: str) -> QueueSpec | None:
         """The template queue with this ARN, if any."""

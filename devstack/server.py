@@ -182,6 +182,8 @@ class DevServer(ThreadingHTTPServer):
     """The HTTP server plus the stack it fronts."""
 
     daemon_threads = True
+    #: listen() backlog: the standard library's 5 resets bursts of clients (50 at once must wait)
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], stack: LocalStack) -> None:
         super().__init__(address, _RequestHandler)
@@ -206,10 +208,12 @@ def _pump_forever(stack: LocalStack, stop: threading.Event) -> None:
             stop.wait(PUMP_IDLE_S)
 
 
-def serve(root: Path, host: str, port: int, parameters: dict[str, str]) -> None:
+def serve(
+    root: Path, host: str, port: int, parameters: dict[str, str], region: str | None = None
+) -> None:
     """Run until SIGINT or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    with LocalStack.start(root, parameters=parameters, strict=False) as stack:
+    with LocalStack.start(root, parameters=parameters, strict=False, region=region) as stack:
         server = DevServer((host, port), stack)
         stop = threading.Event()
         pump = threading.Thread(target=_pump_forever, args=(stack, stop), daemon=True)
@@ -228,7 +232,8 @@ def serve(root: Path, host: str, port: int, parameters: dict[str, str]) -> None:
             print(f"devstack: {logical_id} not loaded: {error}", file=sys.stderr, flush=True)
         print(
             f"devstack: ready on {url} ({len(stack.model.routes)} routes, "
-            f"{len(stack.model.functions)} functions, started in {stack.startup_s:.1f}s; "
+            f"{len(stack.model.functions)} functions, {stack.model.pseudo.region}, "
+            f"started in {stack.startup_s:.1f}s; "
             f"docs {url}/docs)",
             flush=True,
         )

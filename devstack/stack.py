@@ -34,6 +34,7 @@ from devstack import local_jwt, moto_patches
 from devstack.functions import LoadedFunction, load_function, unload
 from devstack.http_api import HttpRequest, HttpResponse
 from devstack.model import StackModel
+from devstack.moto_cfn import session_for
 from devstack.provision import Resources, local_channel_secret, provision
 from devstack.runtime import DrainReport, Runtime
 from devstack.template import load_model
@@ -117,6 +118,7 @@ class LocalStack:
         now: datetime | None = None,
         clock_running: bool = True,
         strict: bool = True,
+        region: str | None = None,
     ) -> Iterator[LocalStack]:
         """Stand the stack up, yield it, tear it down.
 
@@ -126,36 +128,43 @@ class LocalStack:
         from omnihub.clock import VirtualClock, set_default_clock
 
         started = time.perf_counter()
-        model = load_model(Path(root), template=template, parameters=parameters)
         functions: dict[str, LoadedFunction] = {}
-        with _process_settings(model), mock_aws(), moto_patches.patched():
-            session = boto3.Session(region_name=model.pseudo.region)
-            resources = provision(model, session=session)
-            clock = VirtualClock(now or datetime.now(UTC), running=clock_running)
-            set_default_clock(clock)
-            try:
-                load_errors: dict[str, str] = {}
-                for logical_id, spec in model.functions.items():
-                    try:
-                        functions[logical_id] = load_function(spec, model, env_overrides)
-                    except Exception as error:
-                        if strict:
-                            raise
-                        log.warning("cannot load %s", logical_id, exc_info=True)
-                        load_errors[logical_id] = f"{type(error).__name__}: {error}"
-                clients = {
-                    "sqs": session.client("sqs"),
-                    "dynamodbstreams": streams_client(session, model.pseudo.region),
-                }
-                runtime = Runtime(model, resources, functions, clients, clock, clock_running)
-                stack = cls(
-                    model, resources, runtime, session, load_errors, time.perf_counter() - started
-                )
-                yield stack
-            finally:
-                for fn in functions.values():
-                    unload(fn)
-                set_default_clock(None)
+        with mock_aws(), moto_patches.patched():
+            model = load_model(Path(root), template=template, parameters=parameters, region=region)
+            with _process_settings(model):
+                log.info("no local meaning: %s", model.no_local_meaning)
+                session = session_for(model.pseudo.region)
+                resources = provision(model, session=session)
+                clock = VirtualClock(now or datetime.now(UTC), running=clock_running)
+                set_default_clock(clock)
+                try:
+                    load_errors: dict[str, str] = {}
+                    for logical_id, spec in model.functions.items():
+                        try:
+                            functions[logical_id] = load_function(spec, model, env_overrides)
+                        except Exception as error:
+                            if strict:
+                                raise
+                            log.warning("cannot load %s", logical_id, exc_info=True)
+                            load_errors[logical_id] = f"{type(error).__name__}: {error}"
+                    clients = {
+                        "sqs": session.client("sqs"),
+                        "dynamodbstreams": streams_client(session, model.pseudo.region),
+                    }
+                    runtime = Runtime(model, resources, functions, clients, clock, clock_running)
+                    stack = cls(
+                        model,
+                        resources,
+                        runtime,
+                        session,
+                        load_errors,
+                        time.perf_counter() - started,
+                    )
+                    yield stack
+                finally:
+                    for fn in functions.values():
+                        unload(fn)
+                    set_default_clock(None)
 
     # -- AWS access ------------------------------------------------------------------------------
     def client(self, service: str) -> Any:

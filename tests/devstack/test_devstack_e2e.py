@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,40 @@ def test_local_helpers_and_gateway_answers(server: str) -> None:
     status, body = _call(server, "POST", "/_local/schedules/mini-sweep")
     assert (status, body["schedule"], body["error"]) == (200, "mini-sweep", None)
     assert _call(server, "POST", "/_local/schedules/none")[0] == 404
+
+
+def _post_at_once(base: str, clients: int) -> list[str]:
+    """`clients` connections opened at the same instant, each posting once; the status line each
+    got, or the error it met (a reset when the listen backlog overflows)."""
+    host, port = base.removeprefix("http://").split(":")
+    start = threading.Barrier(clients)
+
+    def post(i: int) -> str:
+        body = json.dumps({"pk": f"burst-{i}"}).encode()
+        request = (
+            f"POST /hooks/burst HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode() + body
+        start.wait()
+        try:
+            # the kernel completes a handshake at once while the backlog has room; past it the
+            # SYN is dropped (or reset) and the client waits a second to retry
+            with socket.create_connection((host, int(port)), timeout=0.5) as connection:
+                connection.settimeout(60)
+                connection.sendall(request)
+                return connection.makefile("rb").readline().decode().strip()
+        except OSError as error:
+            return f"{type(error).__name__}: {error}"
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return list(pool.map(post, range(clients)))
+
+
+@pytest.mark.e2e
+def test_fifty_clients_posting_at_once_each_get_an_answer(server: str) -> None:
+    answers = _post_at_once(server, 50)
+    assert all(a.startswith("HTTP/1.") for a in answers), [a for a in answers if "HTTP" not in a]
+    assert {a.split()[1] for a in answers} == {"202"}
 
 
 @pytest.mark.e2e

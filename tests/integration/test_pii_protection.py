@@ -12,7 +12,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from devstack.cfn_yaml import load_yaml
+from devstack.sam import read_template
 from devstack.server import DevServer
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -279,4 +279,4 @@ def test_api_gateways_access_log_format_has_no_path_or_query():
 
 def _template() -> dict:
     """template.yaml as data (CloudFormation's short tags read as values)."""
-    return load_yaml(Path(__file__).resolve().parents[2] / "template.yaml")
+    return read_template(Path(__file__).resolve().parents[2] / "template.yaml")

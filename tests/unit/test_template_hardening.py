@@ -7,6 +7,7 @@ the local stack does (devstack's loader and resolver, default parameters, the aw
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
@@ -15,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from devstack.cfn_yaml import load_yaml
-from devstack.intrinsics import Resolver
+from devstack.sam import read_template
+from devstack.template import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE: dict[str, Any] = load_yaml(ROOT / "template.yaml")
+TEMPLATE: dict[str, Any] = read_template(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 WEBHOOK_PATH = "/v1/channels/{channel}/events"
 #: API Gateway's default account-level throttle per region (requests/s); staff need headroom in it.
@@ -48,8 +49,18 @@ def _of_type(kind: str) -> dict[str, Any]:
     return {name: r for name, r in RESOURCES.items() if r.get("Type") == kind}
 
 
+@functools.cache
+def _stack(parameters: tuple[tuple[str, str], ...] = ()) -> Any:
+    """The template as the local stack created it (values resolved by moto's CloudFormation)."""
+    return load_model(ROOT, parameters=dict(parameters))
+
+
+def _resolve(fragment: Any, parameters: dict[str, str] | None = None) -> Any:
+    return _stack(tuple(sorted((parameters or {}).items()))).resolve(fragment)
+
+
 def _props(logical_id: str, parameters: dict[str, str] | None = None) -> dict[str, Any]:
-    resolved = Resolver(TEMPLATE, parameters).resolve(RESOURCES[logical_id].get("Properties", {}))
+    resolved = _resolve(RESOURCES[logical_id].get("Properties", {}), parameters)
     assert isinstance(resolved, dict)
     return resolved
 
@@ -95,8 +106,7 @@ def _customer_key(value: Any) -> bool:
 def test_webhook_route_has_its_own_throttle_apart_from_the_staff_routes() -> None:
     """One stage-wide bucket let a channel flood spend the staff routes' requests."""
     _, event = _webhook()
-    resolver = Resolver(TEMPLATE)
-    own = resolver.resolve(event["Properties"].get("RouteSettings") or {})
+    own = _resolve(event["Properties"].get("RouteSettings") or {})
     assert {"ThrottlingRateLimit", "ThrottlingBurstLimit"} <= set(own), "webhook shares a bucket"
     api = _ref_target(event["Properties"]["ApiId"])
     assert api is not None
@@ -149,9 +159,7 @@ def test_the_logs_key_serves_only_this_stages_log_groups() -> None:
         _ref_target(g["Properties"]["KmsKeyId"]) for g in _of_type("AWS::Logs::LogGroup").values()
     }
     assert logs_key is not None
-    statements = Resolver(TEMPLATE).resolve(RESOURCES[logs_key]["Properties"]["KeyPolicy"])[
-        "Statement"
-    ]
+    statements = _resolve(RESOURCES[logs_key]["Properties"]["KeyPolicy"])["Statement"]
     service = [s for s in statements if "Service" in s["Principal"]]
     assert service
     assert all(s["Principal"]["Service"].startswith("logs.") for s in service)
@@ -199,7 +207,7 @@ def test_every_function_role_may_use_the_data_key() -> None:
 def _boundary() -> list[dict[str, Any]]:
     target = _ref_target(TEMPLATE["Globals"]["Function"].get("PermissionsBoundary"))
     assert target is not None, "functions have no permissions boundary"
-    document = Resolver(TEMPLATE).resolve(RESOURCES[target]["Properties"]["PolicyDocument"])
+    document = _resolve(RESOURCES[target]["Properties"]["PolicyDocument"])
     return list(document["Statement"])
 
 
