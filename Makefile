@@ -30,7 +30,8 @@ $(TOOLS)/.installed: requirements-tools.txt $(VENV)/.installed
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(PORT)/$(PORT)/g' \
+		| awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: install
 install: $(VENV)/.installed $(TOOLS)/.installed ## Create the virtual environments
@@ -40,8 +41,8 @@ demo: $(VENV)/.installed ## Replay a multi-channel day through the local stack a
 	@$(PY) -m devstack --region $(REGION) demo
 
 .PHONY: dev
-dev: $(VENV)/.installed ## Serve the HTTP API on 127.0.0.1:$(PORT) over the embedded AWS
-	@$(PY) -m devstack --region $(REGION) serve --port $(PORT)
+dev: $(VENV)/.installed ## Serve the HTTP API on 127.0.0.1:$(PORT) over the embedded AWS (PORT=n; DEMO=1 loads the demo day)
+	@$(PY) -m devstack --region $(REGION) serve --port $(PORT) $(if $(DEMO),--demo)
 
 .PHONY: token
 token: $(VENV)/.installed ## Print a bearer token for the local API: make -s token ROLE=agent [LEADER=id] [STORE=id]
@@ -62,6 +63,10 @@ train-classifier: $(VENV)/.installed ## Rebuild the sentiment model and compact 
 .PHONY: bench
 bench: $(VENV)/.installed ## The performance report: docs/performance.md and docs/performance.json
 	@$(PY) scripts/bench.py
+
+.PHONY: docs
+docs: $(VENV)/.installed ## Regenerate docs/api.md and docs/events.md from the code (a test fails when stale)
+	@$(PY) scripts/gen_docs.py
 
 .PHONY: reconcile
 reconcile: $(VENV)/.installed ## Check every commission statement reconciles to the fen (demo day, or --table NAME)
@@ -94,8 +99,14 @@ format: $(VENV)/.installed ## Apply ruff's fixes and format
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
 
+.PHONY: browser
+browser: ## Debian's chromium and CJK fonts for the /docs browser test (best effort: it skips without)
+	@command -v chromium > /dev/null || { command -v apt-get > /dev/null && [ "$$(id -u)" = 0 ] \
+	  && timeout 900 sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk' > /dev/null 2>&1; } \
+	  || echo "chromium could not be installed: tests/e2e/test_docs_page.py will skip"
+
 .PHONY: test
-test: lint ## Everything CI runs: lint, then unit, integration and end-to-end tests (schemathesis among them)
+test: lint browser ## Everything CI runs: lint, then unit, integration and end-to-end tests (schemathesis among them)
 	@SCHEMATHESIS=$(CURDIR)/$(TOOLS)/bin/st $(PY) -m pytest -n 2 -q
 
 .PHONY: build
@@ -103,8 +114,17 @@ build: $(TOOLS)/.installed ## sam build for the Lambda runtime (arm64, python3.1
 	@PYENV_VERSION=3.12.1:3.11.7 $(TOOLS)/bin/sam build --parallel --cached
 
 .PHONY: deploy
-deploy: build ## sam deploy to STAGE=dev|prod (needs AWS credentials)
+deploy: build ## sam deploy to STAGE=dev|prod (needs AWS credentials), then seed the knowledge table
 	@$(TOOLS)/bin/sam deploy --config-env $(STAGE)
+	@$(MAKE) -s knowledge-seed STAGE=$(STAGE)
+
+.PHONY: knowledge-seed
+knowledge-seed: $(VENV)/.installed ## Load seed/knowledge.json's entries the STAGE's table lacks (edits kept)
+	@$(PY) scripts/knowledge.py seed --table omnihub-$(STAGE)-knowledge
+
+.PHONY: knowledge-put
+knowledge-put: $(VENV)/.installed ## Validate and write one knowledge entry: ENTRY=file.json STAGE=dev|prod
+	@$(PY) scripts/knowledge.py put $(ENTRY) --table omnihub-$(STAGE)-knowledge
 
 .PHONY: clean
 clean: ## Remove build output and caches (keeps the virtual environments)

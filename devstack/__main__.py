@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--param", action="append", default=[], help="template parameter K=V")
+    serve.add_argument(
+        "--demo", action="store_true", help="start with the demo day (events/day) loaded"
+    )
 
     token = commands.add_parser("token", help="print a bearer token for the local API")
     token.add_argument("--role", required=True)
@@ -44,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unrecognised arguments: {' '.join(rest)}")
         from devstack.server import serve as run
 
-        run(args.root, args.host, args.port, _parameters(args.param), args.region)
+        run(args.root, args.host, args.port, _parameters(args.param), args.region, args.demo)
         return 0
     if args.command == "token":
         from devstack import local_jwt

@@ -75,9 +75,12 @@ def replay(stack: LocalStack, entries: list[dict[str, Any]]) -> Replay:
 
 
 def section_traffic(stack: LocalStack, run: Replay) -> list[str]:
-    """Webhook answers by status."""
-    statuses = ", ".join(f"{code}: {n}" for code, n in sorted(run.statuses.items())) or "none"
-    return [f"events posted: {run.posted} ({statuses}) in {run.seconds:.1f}s"]
+    """Webhook answers, in words (the HTTP status beside each)."""
+    words = {202: "accepted", 200: "already had (a channel re-sent it)", 401: "refused (signature)"}
+    answers = ", ".join(
+        f"{n} {words.get(code, 'answered')} ({code})" for code, n in sorted(run.statuses.items())
+    )
+    return [f"events posted: {run.posted}: {answers or 'none'}; in {run.seconds:.1f}s"]
 
 
 def section_invocations(stack: LocalStack, run: Replay) -> list[str]:

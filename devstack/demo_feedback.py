@@ -7,8 +7,10 @@ import json
 from collections import Counter
 from typing import Any
 
+from devstack.demo_words import INTENTS, RISKS, SENTIMENTS, TOPICS, labelled
 from devstack.stack import LocalStack
 from omnihub.adapters.feedback_store import DynamoFeedbackStore
+from omnihub.privacy import mask_text
 
 ROUTES = {
     "food_safety": "P1 ticket + food-safety alert",
@@ -49,6 +51,10 @@ def _feedback(stack: LocalStack) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["received_at"])
 
 
+def _excerpt(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _topics(row: dict[str, Any]) -> str:
     return ",".join(t["S"] for t in row.get("topics", []))
 
@@ -59,10 +65,13 @@ def section_feedback(stack: LocalStack, run: Any) -> list[str]:
     rows = _feedback(stack)
     for row in rows:
         route = ROUTES.get(row["outcome"], row["outcome"])
+        topics = ", ".join(labelled(t, TOPICS) for t in _topics(row).split(",") if t)
         lines.append(
-            f"  {row['channel']:<11} {row['kind']:<10} {row['intent']:<10} {row['sentiment']}"
-            f" risk={row['risk']:<6} [{_topics(row)}] -> {route}"
+            f"  {row['channel']:<11} {labelled(row['intent'], INTENTS)}"
+            f" {labelled(row['sentiment'], SENTIMENTS)} 风险{labelled(row['risk'], RISKS)}"
+            f" [{topics}] -> {route}"
         )
+        lines.append(f"      「{_excerpt(mask_text(str(row.get('text') or '')))}」")
     events = _published(stack)
     tickets = Counter(e["data"]["priority"] for e in events.get("ticket.requested", []))
     lines.append(

@@ -9,7 +9,7 @@ from devstack.stack import LocalStack
 
 #: One identity per person in events/day/01-identities.json, to find each through the API.
 PEOPLE = [
-    ("张三 (Douyin, mini-program, store, hotline, Tmall)", "phone", "13800000001"),
+    ("张三 (one phone, many channels)", "phone", "13800000001"),
     ("王五 (JD, placeholder phone)", "jd_pin", "jd-wang"),
     ("赵六 (JD, same placeholder phone)", "jd_pin", "jd-zhao"),
     ("李四 (app, two phones)", "phone", "13900000005"),

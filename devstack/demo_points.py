@@ -55,7 +55,7 @@ def section_points(stack: LocalStack, run: Any) -> list[str]:
     lines += _balances(stack, "a week later")
     zhang = _member(stack, "phone", "13800000001")
     if zhang:
-        # the member is at the counter: the store presents the card they hold (SPEC 3.3)
+        # the member is at the counter: the store presents the card they hold
         card = {"type": "store_card", "value": "SC-100001"}
         store = stack.auth("store", store="S-001")
         request = {

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from devstack.demo_words import figure, percent, shanghai
 from devstack.stack import LocalStack
 
 
@@ -83,8 +84,9 @@ def section_tickets(stack: LocalStack, run: Any) -> list[str]:
         path = f"/v1/tickets/{p2['ticket_id']}/actions"
         _, _, resumed = stack.http("POST", path, body={"action": "resume"}, headers=agent)
         lines.append(
-            f"  {p2['ticket_id']} (P2): resumed; resolution now due {resumed['resolution_due']}"
-            f" (was {p2['resolution_due']}: the paused time was added)"
+            f"  {p2['ticket_id']} (P2): resumed; resolution now due"
+            f" {shanghai(resumed['resolution_due'])}"
+            f" (was {shanghai(p2['resolution_due'])}: the paused time was added)"
         )
         refused = stack.http("POST", path, body={"action": "resolve"}, headers=agent)
         fields = ", ".join(d["field"] for d in refused[2]["error"]["details"])
@@ -107,7 +109,8 @@ def section_tickets(stack: LocalStack, run: Any) -> list[str]:
             "POST", path, body={"action": "reopen", "note": "顾客说还在漏"}, headers=agent
         )
         lines.append(
-            f"  reopened: fresh targets, first response now due {reopened['first_response_due']},"
+            f"  reopened: fresh targets, first response now due"
+            f" {shanghai(reopened['first_response_due'])},"
             f" CSAT kept ({reopened['csat']})"
         )
         stack.http("POST", path, headers=agent, body={"action": "respond", "note": "已补发"})
@@ -121,10 +124,13 @@ def section_tickets(stack: LocalStack, run: Any) -> list[str]:
     lines.append("  events: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
     _, _, metrics = stack.http("GET", "/v1/metrics/service", headers=quality)
     for row in metrics["items"]:
+        minutes = row["first_response_avg_minutes"]
+        first = figure(None if minutes is None else round(minutes, 1), " min", "none yet")
         lines.append(
             f"  service {row['channel']:<11} {row['priority']}: opened {row['created']},"
-            f" first response {row['first_response_avg_minutes']} min,"
-            f" resolved {row['resolution_rate']}, SLA met {row['sla_attainment']},"
-            f" CSAT {row['csat']}"
+            f" first response {first},"
+            f" resolved {percent(row['resolution_rate'], 'none yet')},"
+            f" SLA met {percent(row['sla_attainment'])},"
+            f" CSAT {figure(row['csat'], '/5', 'no rating yet')}"
         )
     return lines

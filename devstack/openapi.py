@@ -1,16 +1,19 @@
 """One OpenAPI document for the local API, merged from the API functions' own resolvers.
 
 Each API handler module MAY expose `app`, a Powertools resolver; its `get_openapi_json_schema()`
-is the code-generated document (SPEC 3.3). Paths and component schemas are merged; template
+is the code-generated document. Paths and component schemas are merged; template
 routes no handler documents still appear (with their path parameters and security) so the page
 lists every route the template declares.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from devstack.functions import LoadedFunction, in_scope
@@ -92,19 +95,50 @@ def _shape(path: str) -> str:
     return _PARAM.sub("{}", path)
 
 
+#: Swagger UI's files the page loads, with their content types. They come from the PyPI package
+#: `swagger-ui-py` (requirements-dev.txt; Swagger UI 5, which renders OpenAPI 3.1) and are served
+#: under /docs/, so the page needs no CDN: it works offline and in mainland China.
+SWAGGER_ASSETS: dict[str, str] = {
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+    "favicon-16x16.png": "image/png",
+}
+
 SWAGGER_PAGE = """<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>Local API</title>
-  <link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css">
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
 </head>
 <body>
   <div id="swagger-ui"></div>
-  <script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+  <script src="/docs/swagger-ui-bundle.js"></script>
   <script>
-    window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});
+    window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", validatorUrl: null});
   </script>
 </body>
 </html>
 """
+
+
+def swagger_ui_dir() -> Path | None:
+    """Where the installed Swagger UI files are, found without importing the package (its
+    `__init__` pulls in web-framework glue the local server does not use)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+@functools.cache
+def swagger_asset(name: str) -> tuple[bytes, str] | None:
+    """One of SWAGGER_ASSETS (body, content type); None for any other name (nothing else of the
+    package's folder is served) or when the package is not installed."""
+    content_type = SWAGGER_ASSETS.get(name)
+    folder = swagger_ui_dir()
+    if content_type is None or folder is None or not (folder / name).is_file():
+        return None
+    return (folder / name).read_bytes(), content_type

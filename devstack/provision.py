@@ -12,10 +12,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-
+from devstack.knowledge import KNOWLEDGE_TABLE, seed_knowledge
 from devstack.model import QueueSpec, RuleSpec, StackModel, TableSpec
-from devstack.moto_cfn import session_for
+from devstack.moto_cfn import client_for
 
 #: The local PII key: fixed so data sealed in one run can be read in the next; never deployed.
 LOCAL_PII_KEY = base64.b64encode(hashlib.sha256(b"omnihub-local-pii-key").digest()).decode()
@@ -27,7 +26,7 @@ LOCAL_MEMBER_CODE_KEY = base64.b64encode(
 
 
 def local_channel_secret(channel: str) -> str:
-    """The webhook secret the local stack seeds for a channel (SPEC 6)."""
+    """The webhook secret the local stack seeds for a channel."""
     return f"local-{channel}-secret"
 
 
@@ -87,14 +86,12 @@ def _require_mock() -> None:
         raise RuntimeError("devstack.provision runs only inside moto's mock_aws()")
 
 
-def provision(
-    model: StackModel, *, session: boto3.Session | None = None, seed_secrets: bool = True
-) -> Resources:
+def provision(model: StackModel, *, seed_secrets: bool = True) -> Resources:
     """Relay the rules' function targets and seed the secrets, in the mock the model was made in."""
     _require_mock()
-    session = session or session_for(model.pseudo.region)
+    region = model.pseudo.region
     resources = Resources(model)
-    sqs, events = session.client("sqs"), session.client("events")
+    sqs, events = client_for(region, "sqs"), client_for(region, "events")
     for rule in model.rules.values():
         _relay_function_targets(sqs, events, rule, resources)
     for spec in model.schedules.values():
@@ -104,7 +101,9 @@ def provision(
             if targets:
                 events.remove_targets(Rule=rule_name, Ids=[t["Id"] for t in targets])
     if seed_secrets:
-        resources.secrets = seed_local_secrets(session.client("ssm"), model.parameter_paths())
+        resources.secrets = seed_local_secrets(client_for(region, "ssm"), model.parameter_paths())
+    if KNOWLEDGE_TABLE in model.tables:
+        seed_knowledge(client_for(region, "dynamodb"), model.tables[KNOWLEDGE_TABLE].name)
     return resources
 
 

@@ -41,7 +41,7 @@ from devstack.template import load_model
 
 log = logging.getLogger("devstack")
 
-#: The webhook route of SPEC 3.1 (a contract, not a template detail).
+#: The webhook route (a contract, not a template detail).
 CHANNEL_EVENTS_PATH = "/v1/channels/{channel}/events"
 SIGNATURE_HEADER = "X-Omni-Signature"
 
@@ -134,7 +134,7 @@ class LocalStack:
             with _process_settings(model):
                 log.info("no local meaning: %s", model.no_local_meaning)
                 session = session_for(model.pseudo.region)
-                resources = provision(model, session=session)
+                resources = provision(model)
                 clock = VirtualClock(now or datetime.now(UTC), running=clock_running)
                 set_default_clock(clock)
                 try:
@@ -176,6 +176,38 @@ class LocalStack:
     def table_name(self, logical_id: str) -> str:
         """Physical name of a template table."""
         return self.resources.table_name(logical_id)
+
+    def set_parameter(self, name: str, value: str) -> None:
+        """Put an SSM parameter as `aws ssm put-parameter --overwrite` would, in force at once.
+
+        A rule set's value (omnihub.rulesets) is validated as the loader would read it first:
+        RuleSetRejected (naming the field) and nothing stored when it is broken. Any other name
+        is stored as given (an existing parameter keeps its type). Then every process cache of
+        parameters and rule sets is dropped: no restart, no data lost."""
+        from omnihub import rulesets, wiring
+
+        rulesets.validate(name, value)
+        with self.runtime.lock:
+            kind = self.parameter_type(name) or "String"
+            self.client("ssm").put_parameter(Name=name, Value=value, Type=kind, Overwrite=True)
+            wiring.forget_cached()
+
+    def parameter(self, name: str) -> str | None:
+        """An SSM parameter's value (decrypted), or None when there is none."""
+        try:
+            answer = self.client("ssm").get_parameter(Name=name, WithDecryption=True)
+        except self.client("ssm").exceptions.ParameterNotFound:
+            return None
+        value: str = answer["Parameter"]["Value"]
+        return value
+
+    def parameter_type(self, name: str) -> str | None:
+        try:
+            answer = self.client("ssm").get_parameter(Name=name)
+        except self.client("ssm").exceptions.ParameterNotFound:
+            return None
+        kind: str = answer["Parameter"]["Type"]
+        return kind
 
     # -- HTTP ------------------------------------------------------------------------------------
     def http_request(self, request: HttpRequest) -> HttpResponse:

@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from devstack.model import (
     Authorizer,
     BusSpec,
@@ -35,7 +33,12 @@ from devstack.model import (
     StreamMapping,
     TableSpec,
 )
-from devstack.moto_cfn import CreatedStack, create_stack, partition_pseudo, session_for
+from devstack.moto_cfn import (
+    CreatedStack,
+    client_for,
+    create_stack,
+    partition_pseudo,
+)
 from devstack.sam import Expanded, expand
 
 DEFAULT_REGION = "cn-north-1"
@@ -68,8 +71,7 @@ def load_model(
 def _build(
     root: Path, path: Path, expanded: Expanded, region: str, parameters: Mapping[str, str] | None
 ) -> StackModel:
-    session = session_for(region)
-    created = create_stack(expanded, region=region, parameters=parameters, session=session)
+    created = create_stack(expanded, region=region, parameters=parameters)
     partition = partition_pseudo(region)
     pseudo = Pseudo(
         region=region,
@@ -90,7 +92,7 @@ def _build(
         resolve=created.resolve,
         no_local_meaning=created.no_local_meaning,
     )
-    _Reader(model, created, expanded, session).read()
+    _Reader(model, created, expanded).read()
     return model
 
 
@@ -111,19 +113,13 @@ def _patterns(filter_criteria: Any) -> list[dict[str, Any]]:
 class _Reader:
     """Reads the created resources by type, then the triggers that point at them."""
 
-    def __init__(
-        self, model: StackModel, created: CreatedStack, expanded: Expanded, session: boto3.Session
-    ) -> None:
+    def __init__(self, model: StackModel, created: CreatedStack, expanded: Expanded) -> None:
         self.model, self.created, self.expanded = model, created, expanded
-        self.clients: dict[str, Any] = {}
-        self.session = session
         self.raw: dict[str, Any] = expanded.template.get("Resources") or {}
         self.function_by_arn: dict[str, str] = {}
 
     def client(self, service: str) -> Any:
-        if service not in self.clients:
-            self.clients[service] = self.session.client(service)
-        return self.clients[service]
+        return client_for(self.model.pseudo.region, service)
 
     def read(self) -> None:
         self._tables()

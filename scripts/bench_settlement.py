@@ -1,4 +1,4 @@
-"""DynamoDB requests of one T+1 commission run (SPEC 4.5: its cost grows with the leaders active
+"""DynamoDB requests of one T+1 commission run (its cost grows with the leaders active
 that day, not with all orders ever), measured on the local stack:
 
 - 10 active leaders with 100 orders completed yesterday, and nothing else;

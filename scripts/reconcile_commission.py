@@ -1,4 +1,4 @@
-"""Reconcile leaders' commission to the fen (SPEC 4.5): every statement's closing = opening +
+"""Reconcile leaders' commission to the fen: every statement's closing = opening +
 earned - reversed - withdrawn, consecutive statements chain, each day's earned is the sum of the
 commission lines it settled (and reversed / withdrawn the movements booked into it), and the
 available balance is the last closing plus what was booked since. Exit status 1 on any mismatch.

@@ -55,7 +55,7 @@ def arrive(stack, event, channel="tmall"):
 
 
 def member_with(stack, identity):
-    """The member holding an identity, found as staff find it (the value in the body, SPEC 3.3)."""
+    """The member holding an identity, found as staff find it (the value in the body)."""
     status, _, found = stack.http(
         "POST",
         "/v1/members/lookup",

@@ -56,6 +56,7 @@ def handle_feedback(event: BusEvent) -> None:
         _incoming(envelope, data),
         lambda: resolve(members, request, clock, ids=wiring.member_ids()),
         clock,
+        wiring.knowledge_base(),
     )
     c, route, found = received.classification, received.route, received.detection
     # The text and the evidence terms are the customer's words: they never reach a log line.

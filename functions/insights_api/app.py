@@ -79,7 +79,7 @@ def list_clusters(limit: Limit = 50) -> Clusters:
 def list_suggestions(limit: Limit = 50) -> Suggestions:
     """The product board: customers' suggestions (P4, no ticket), newest first."""
     found = wiring.feedback_store().suggestions(limit)
-    # masked again on the way out: rows kept before the webhook masked free text (SPEC 5)
+    # masked again on the way out: rows kept before the webhook masked free text
     return Suggestions(
         items=[SuggestionView(**{**s, "text": mask_optional(s.get("text"))}) for s in found]
     )

@@ -1,5 +1,5 @@
 """Leaders' API: the leader's balance and tier, daily statements, withdrawals, bound members; an
-admin's rebinding of a member (SPEC 3.3, 4.5). A leader sees only their own leader id."""
+admin's rebinding of a member. A leader sees only their own leader id."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def get_leader(leader_id: LeaderId) -> LeaderView:
     account = store.account(leader_id)
     return LeaderView(
         leader_id=leader_id,
-        name=mask_text(leader.name),  # rows from before masking at intake (SPEC 5)
+        name=mask_text(leader.name),  # rows from before masking at intake
         community=mask_text(leader.community),
         tier=leader.tier,
         available_fen=account.available_fen,
@@ -204,7 +204,7 @@ def get_statements(
     responses=responses(201, 404, 409, ok_description="Requested, with its payouts"),
 )
 def request_withdrawal(leader_id: LeaderId, request: WithdrawalRequest) -> WithdrawalView:
-    """Withdraw from the available balance, paid out in parts (SPEC 4.5); the same
+    """Withdraw from the available balance, paid out in parts; the same
     `withdrawal_id` again answers the same withdrawal; more than available is a 409."""
     _own(leader_id)
     store = leaders_store()

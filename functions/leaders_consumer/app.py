@@ -1,6 +1,5 @@
 """Leaders register; orders bind members and earn, complete and refund commission; ratings feed
-the leaders' NPS; merges and un-merges move bindings, erasure clears their lineage (SPEC 4.1,
-4.5)."""
+the leaders' NPS; merges and un-merges move bindings, erasure clears their lineage."""
 
 from __future__ import annotations
 

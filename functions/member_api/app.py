@@ -213,7 +213,7 @@ def lookup_member(
     type: Annotated[IdentityType, Query()],
     value: Annotated[str, Query(min_length=1, max_length=256)],
 ) -> Found:
-    """Kept for compatibility: the value travels in the query (use POST; SPEC 3.3)."""
+    """Kept for compatibility: the value travels in the query (use POST)."""
     return _lookup(type, value, "value")
 
 
@@ -227,7 +227,7 @@ class LookupRequest(BaseModel):
 
 @app.post("/v1/members/lookup", responses=responses(200, 404))
 def lookup_member_by_body(request: LookupRequest) -> Found:
-    """The member holding an identity; a store looks up only by the card it holds (SPEC 3.3)."""
+    """The member holding an identity; a store looks up only by the card it holds."""
     return _lookup(request.type, request.value, "value")
 
 
@@ -297,7 +297,7 @@ def get_points(member_id: MemberId, limit: Annotated[int, Query(ge=1, le=200)] =
     responses=responses(201, 404, 409, 410, ok_description="Redeemed", model=RedemptionView),
 )
 def redeem_points(member_id: MemberId, request: RedemptionRequest) -> Response[str]:
-    """Spend points on a reward (SPEC 3.3): 409 when the balance is short or the
+    """Spend points on a reward: 409 when the balance is short or the
     `redemption_id` was used for another request; the same request again answers the same."""
     members = wiring.member_store()
     root = current(members, member_id).member_id
@@ -337,7 +337,7 @@ def _card_ref(value: str) -> IdentityKey | None:
 
 def _presence_gate(principal: Principal, event: dict[str, Any]) -> None:
     """A store redeems only for the member whose store card or member code it presents; checked
-    before the body is validated (SPEC 3.3). The member found is checked again by the route."""
+    before the body is validated. The member found is checked again by the route."""
     if event.get("routeKey") != "POST /v1/members/{id}/redemptions" or principal.role == "admin":
         return
     found = present_member(
@@ -359,7 +359,7 @@ def _presence_gate(principal: Principal, event: dict[str, Any]) -> None:
 
 @app.post("/v1/members/<member_id>/unmerge", responses=responses(200, 404, 409, 410))
 def unmerge_member(member_id: MemberId, request: UnmergeRequest) -> Unmerged:
-    """Split one identity (and what it brought) off into a new member (SPEC 4.1)."""
+    """Split one identity (and what it brought) off into a new member."""
     ref = _ref(request.identity.type, request.identity.value, "identity.value")
     store = wiring.member_store()
     root = current(store, member_id).member_id
@@ -371,7 +371,7 @@ def unmerge_member(member_id: MemberId, request: UnmergeRequest) -> Unmerged:
 
 @app.delete("/v1/members/<member_id>", responses=responses(200, 404, 409))
 def erase_member(member_id: MemberId) -> Erased:
-    """Erase the member's personal data everywhere it is kept (SPEC 4.1, PIPL)."""
+    """Erase the member's personal data everywhere it is kept (PIPL)."""
     store = wiring.member_store()
     forget = wiring.event_log().forget_identities
     erased = erase(store, member_id, f"erasure:{member_id}", default_clock(), forget)

@@ -1,5 +1,5 @@
 """Orders, refunds and activity earn and reverse points; merges and un-merges move them, erasure
-drops the orders' lineage (SPEC 4.1, 4.2)."""
+drops the orders' lineage."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Staff API over tickets: list, open (stores and leaders as first responders), read, act, and
 the service metrics. A member id is followed to its live survivor, to open on and to list by
-(SPEC 3.3): an absorbed member's tickets are its survivor's."""
+: an absorbed member's tickets are its survivor's."""
 
 from __future__ import annotations
 
@@ -21,10 +21,9 @@ from omnihub.errors import Forbidden, InvalidInput, NotFound
 from omnihub.events.channel import Id
 from omnihub.identity.chain import live_root
 from omnihub.observability import powertools
-from omnihub.privacy import mask_optional
+from omnihub.privacy import mask_optional, mask_text
 from omnihub.tickets.access import can_do, can_see, check_opening, opener_of
 from omnihub.tickets.model import ActionName, Ticket, ticket_id_for
-from omnihub.tickets.policies import policy_for
 from omnihub.tickets.service import apply, open_once
 
 logger, tracer, metrics = powertools()
@@ -50,8 +49,18 @@ class TargetView(BaseModel):
     cycle: int = 0  # 0 from the opening, n from the n-th reopen (fresh targets)
 
 
+class ActionView(BaseModel):
+    """One step of the ticket's history; the note is masked."""
+
+    at: str
+    action: str
+    actor: str
+    note: str = ""
+
+
 class TicketView(BaseModel):
     ticket_id: str
+    subject: str = Field(description="What the ticket is about (phones and ID numbers masked)")
     priority: str
     status: str
     first_response_due: str | None
@@ -68,6 +77,9 @@ class TicketView(BaseModel):
     root_cause: str | None = None
     corrective_action: str | None = None
     csat: int | None = None
+    history: list[ActionView] = Field(
+        default_factory=list, description="Every action, oldest first, notes masked"
+    )
 
 
 class TicketList(BaseModel):
@@ -89,7 +101,7 @@ class NewTicket(BaseModel):
 
 
 class Action(BaseModel):
-    """One action on a ticket (SPEC 3.3). `initial_handling` records a P1's initial handling
+    """One action on a ticket. `initial_handling` records a P1's initial handling
     opinion (the `note`), its own 4-hour target; `respond` meets only the first response. A
     repeat of a `request_id` answers the ticket and changes nothing; without one, a repeated
     status change answers 409 and a repeated respond only adds a note (docs/decisions.md)."""
@@ -159,6 +171,11 @@ def view(ticket: Ticket) -> TicketView:
         root_cause=mask_optional(ticket.root_cause),  # rows from before masking at intake
         corrective_action=mask_optional(ticket.corrective_action),
         csat=ticket.csat,
+        subject=mask_text(ticket.subject),  # masked at intake; rows from before, here
+        history=[
+            ActionView(at=h.at, action=h.action, actor=h.actor, note=mask_text(h.note))
+            for h in ticket.history
+        ],
     )
 
 
@@ -194,7 +211,7 @@ def _bound_leader(member_id: str) -> str | None:
 )
 def open_ticket(request: NewTicket) -> TicketView:
     """Open a ticket on the member's live survivor; priority and SLA targets come from the
-    policy (SPEC 4.4). A suggestion (P4) belongs on the product board: 422 on `intent`."""
+    policy. A suggestion (P4) belongs on the product board: 422 on `intent`."""
     principal = caller(app)
     opener = opener_of(principal)
     if principal.role in ("store", "leader") and opener is None:
@@ -202,7 +219,8 @@ def open_ticket(request: NewTicket) -> TicketView:
     bound = _bound_leader(request.member_id) if principal.role == "leader" else None
     check_opening(principal, request.model_dump(include={"priority", "risk"}), bound)
     cause = f"api:{principal.role}:{principal.subject}:{request.request_id or uuid.uuid4().hex}"
-    policy = policy_for(request.risk, request.intent or "complaint", request.priority)
+    policies = wiring.sla_policies()
+    policy = policies.policy_for(request.risk, request.intent or "complaint", request.priority)
     if policy.priority == "P4":
         raise InvalidInput(
             "suggestions go to the product board, not to a ticket", details=[{"field": "intent"}]
@@ -229,6 +247,8 @@ def open_ticket(request: NewTicket) -> TicketView:
         default_clock().now(),
         cause,
         refuse_erased=True,
+        refuse_unknown=True,
+        policies=policies,
     )
     return view(ticket)
 
@@ -241,7 +261,7 @@ def get_ticket(ticket_id: TicketId) -> TicketView:
 
 @app.post("/v1/tickets/<ticket_id>/actions", responses=responses(200, 404, 409))
 def act_on_ticket(ticket_id: TicketId, request: Action) -> TicketView:
-    """Respond, pause, resume, resolve, reopen, close or acknowledge (SPEC 3.3, 4.4); a rule the
+    """Respond, pause, resume, resolve, reopen, close or acknowledge; a rule the
     action breaks (a resolve without root cause, a note missing) is a 422 naming the field."""
     principal = caller(app)
     ticket = _visible(ticket_id)
@@ -259,6 +279,7 @@ def act_on_ticket(ticket_id: TicketId, request: Action) -> TicketView:
         csat=request.csat,
         team=request.team,
         request_id=request.request_id,
+        policies=wiring.sla_policies() if request.action == "reopen" else None,
     )
     logger.info("ticket action", extra={"ticket_id": ticket_id, "action": request.action})
     return view(done)

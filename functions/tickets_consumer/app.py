@@ -87,6 +87,7 @@ def handle(event: BusEvent) -> None:
         draft_from_request(event.detail),
         now,
         event.detail["causing_event_id"],
+        policies=wiring.sla_policies(),
     )
     metrics.add_metric(name=f"TicketsOpened_{ticket.priority}", unit=MetricUnit.Count, value=1)
     logger.info("ticket open", extra={"ticket_id": ticket.ticket_id, "priority": ticket.priority})

@@ -203,5 +203,5 @@ def test_demo_replays_a_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (day / "01-morning.json").write_text(json.dumps(entries))
     assert demo.main(root, sections=demo.FRAME_SECTIONS) == 0
     out = capsys.readouterr().out
-    assert "events posted: 2 (202: 2)" in out
+    assert "events posted: 2: 2 accepted (202)" in out
     assert "dead-letter queues: all empty" in out

@@ -1,4 +1,4 @@
-"""Partial batches, retries and dead letters: nothing lost, nothing counted twice (SPEC 5)."""
+"""Partial batches, retries and dead letters: nothing lost, nothing counted twice."""
 
 import json
 

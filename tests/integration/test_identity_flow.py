@@ -183,7 +183,7 @@ def identified(event_id, *identities, kind="member.identified"):
 
 
 def test_an_erasure_request_erases_only_the_person_its_phone_names(stack):
-    """Regression: D's phone plus the tablet C also uses erased C as well (SPEC 4.1)."""
+    """Regression: D's phone plus the tablet C also uses erased C as well."""
     for event in (
         identified("c-1", ("phone", "13600000001"), ("device_id", "tablet-family")),
         identified("d-1", ("phone", "13600000002"), ("wechat_unionid", "union-d")),

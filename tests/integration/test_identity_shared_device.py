@@ -1,5 +1,5 @@
 """One ID through the local stack: sixty people reach the hub from several channels, two of
-them share a family tablet, and sixty members come out (SPEC 3.2: a new merge-capable identity
+them share a family tablet, and sixty members come out (a new merge-capable identity
 never joins a member through an attach-only one)."""
 
 from datetime import UTC, datetime

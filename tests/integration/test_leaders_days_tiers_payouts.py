@@ -1,4 +1,4 @@
-"""Issue 12 on moto through the real handlers (SPEC 4.5): a completion just before midnight settles
+"""Issue 12 on moto through the real handlers: a completion just before midnight settles
 in its day; a booking planned before the T+1 run and committed after it goes to the next open day
 (the condition is DynamoDB's); a redriven tier review prices the orders of the 1st and 2nd at the
 new tier; withdrawals of 20,000 and 100,000 yuan are applied once and completely, also when the

@@ -1,4 +1,4 @@
-"""The one-person file across capabilities, and who may read it (SPEC 3.3)."""
+"""The one-person file across capabilities, and who may read it."""
 
 from tests.conftest import load_event
 

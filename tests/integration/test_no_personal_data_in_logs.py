@@ -1,4 +1,4 @@
-"""No log line of a whole day's run holds a phone number or a profile value (SPEC 4.1, 5)."""
+"""No log line of a whole day's run holds a phone number or a profile value."""
 
 import logging
 import re

@@ -70,11 +70,18 @@ def test_a_body_that_is_not_json_typed_answers_415_not_500(stack, content_type):
 
 
 def _open_and_respond(stack) -> str:
+    """A ticket on a member who exists (one for an unknown member is refused, issue 15)."""
+    from tests.conftest import arrive, load_event, member_with
+
+    phone = {"type": "phone", "value": "13800000099"}
+    arrive(
+        stack, {**load_event("channel/member-identified.json"), "member": {"identities": [phone]}}
+    )
     status, _, ticket = call(
         stack,
         "POST",
         "/v1/tickets",
-        body={"member_id": "mbr_0a", "channel": "hotline", "subject": "漏发赠品"},
+        body={"member_id": member_with(stack, phone), "channel": "hotline", "subject": "漏发赠品"},
     )
     assert status == 201, ticket
     return str(ticket["ticket_id"])

@@ -1,5 +1,5 @@
 """Personal data at rest and in answers, over HTTP through the local stack (issue 13 findings 3,
-4, 5, 11 and 14; SPEC 3.3, 4.1 and 5). The whole-stack sweep is test_pii_sweep.py."""
+4, 5, 11 and 14). The whole-stack sweep is test_pii_sweep.py."""
 
 from __future__ import annotations
 

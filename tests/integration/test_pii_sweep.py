@@ -1,4 +1,4 @@
-"""PII sweep (issue 13, SPEC 4.1 and 5): after the demo day, what staff wrote about a member and
+"""PII sweep (issue 13): after the demo day, what staff wrote about a member and
 that member's erasure over HTTP, none of the member's phones, names or address is anywhere in
 the local stack: not in any table (every table of the template, scanned), not in a captured log
 line of any handler, not in an API answer, not in any queue or dead-letter queue.

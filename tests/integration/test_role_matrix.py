@@ -1,5 +1,5 @@
 """Every staff route x every role x (own scope, other scope, no scope), over HTTP through the
-local stack, against ONE table (SPEC 3.3). Routes are read from template.yaml: a route that has
+local stack, against ONE table. Routes are read from template.yaml: a route that has
 no row here fails `test_every_route_has_a_row`, so nothing new ships without a policy.
 
 Scopes: the leader's token names ldr-001 and the store's S-001; "own" targets their data (member
@@ -26,7 +26,7 @@ from tests.conftest import load_event
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("agent", "quality", "admin", "leader", "store", "forged", "ambiguous")
 SCOPES = ("own", "other", "none")
-PUBLIC = {"POST /v1/channels/{channel}/events"}  # HMAC-signed webhooks, no JWT (SPEC 3.1)
+PUBLIC = {"POST /v1/channels/{channel}/events"}  # HMAC-signed webhooks, no JWT
 STAFF = ("agent", "quality", "admin")
 
 

@@ -195,7 +195,7 @@ def test_a_store_opens_a_ticket_and_stays_its_first_responder(stack):
     assert stack.http("POST", path, body={"action": "pause"}, headers=store)[0] == 403
 
 
-# --- tickets follow the member: merges, un-merges, erasure (SPEC 3.3, 4.1) ---------------------
+# --- tickets follow the member: merges, un-merges, erasure ---------------------
 
 
 def identified(event_id, *identities):

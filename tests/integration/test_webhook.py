@@ -1,4 +1,4 @@
-"""The webhook contract of SPEC 3.1 through the real handler, on moto built from the template."""
+"""The webhook contract (docs/events.md) through the handler, on moto from from the template."""
 
 import base64
 import copy
@@ -220,9 +220,10 @@ def fresh_parameters():
     the caches (as the TTL would) and leaves them empty, so nothing leaks into the next test."""
 
     def clear(rules_too: bool = True) -> None:
-        wiring.parameters.cache_clear()
         if rules_too:
-            wiring._channel_rules.cache_clear()
+            wiring.forget_cached()
+        else:
+            wiring.parameters.cache_clear()
 
     clear()
     yield clear
@@ -270,7 +271,7 @@ def test_a_leader_id_from_a_channel_without_leader_links_is_403(stack):
 def test_allowed_events_are_data_and_a_broken_value_keeps_the_last_good(
     stack, fresh_parameters, capsys, caplog
 ):
-    """SPEC 5.1: an operator narrows a channel in SSM; a broken value is logged (fields only),
+    """Operations: an operator narrows a channel in SSM; a broken value is logged (fields only),
     counted, and never applied."""
     ssm, name = stack.client("ssm"), "/omnihub/dev/channels/allowed-events"
     feedback = load_event("channel/feedback-received.json")

@@ -48,6 +48,7 @@ from omnihub.channels import CHANNEL_EVENT_SOURCE
 from omnihub.clock import SHANGHAI, VirtualClock, iso, parse_iso, set_default_clock, wall_clock
 from omnihub.consumer import PERMANENT
 from omnihub.events.envelope import Envelope
+from omnihub.feedback.knowledge import default_knowledge_base
 from omnihub.identity.chain import live_root
 from omnihub.leaders.days import ACTIVE_SHARDS
 from omnihub.points.daily import SHARDS as POINTS_SHARDS
@@ -251,7 +252,7 @@ def body(
     identities: Sequence[Identity],
     data: dict[str, Any] | None = None,
 ) -> str:
-    """A channel's webhook body (SPEC 3.1) as JSON text."""
+    """A channel's webhook body as JSON text."""
     return json.dumps(
         {
             "event_id": event_id,
@@ -409,6 +410,8 @@ class Hub:
             # the vault the envelopes were protected with (tests.fakes.identities)
             (wiring, "vault", lambda: VAULT),
             (wiring, "lookup_vault", lambda: VAULT),
+            # the knowledge table's content is the seed (tests/integration reads the table)
+            (wiring, "knowledge_base", default_knowledge_base),
             (leaders_adapter, "leaders_store", lambda: self.leaders),
             (leaders_adapter, "queue_work", self.commission_work.extend),
             (aws, "client", _no_aws),
@@ -717,7 +720,7 @@ class Hub:
         )
 
     def orphans(self) -> list[str]:
-        """What sits on a member that is not live (merged away): nothing may (SPEC 4.1)."""
+        """What sits on a member that is not live (merged away): nothing may."""
         rows = self.members.member_rows
         absorbed = {m for m, row in rows.items() if row.merged_into is not None}
         found = [

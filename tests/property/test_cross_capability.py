@@ -136,7 +136,7 @@ def registered(hub: Hub, leader_id: str) -> None:
 
 
 def test_merges_handled_out_of_order_move_every_point_to_the_live_survivor() -> None:
-    """A absorbs B, then C absorbs A; the points queue handles C<-A first (SPEC 4.1)."""
+    """A absorbs B, then C absorbs A; the points queue handles C<-A first."""
     hub = Hub()
     with hub.installed():
         # given C (a store card, day 0), A (a phone: 150 points) and B (Tmall: 300 points)
@@ -161,7 +161,7 @@ def test_merges_handled_out_of_order_move_every_point_to_the_live_survivor() -> 
 
 
 def test_a_retried_redemption_after_a_merge_spends_once() -> None:
-    """The same redemption request again, after its member was absorbed (SPEC 4.1, 4.2)."""
+    """The same redemption request again, after its member was absorbed."""
     hub = Hub()
     with hub.installed():
         # given A (a phone, 20 points) and B (Tmall, 20 points, 15 of them redeemed)
@@ -186,7 +186,7 @@ def test_a_retried_redemption_after_a_merge_spends_once() -> None:
 
 
 def test_unmerge_takes_back_the_orders_points_feedback_tickets_and_binding() -> None:
-    """An admin splits the daughter's phone out of Zhang's member (SPEC 4.1 un-merge)."""
+    """An admin splits the daughter's phone out of Zhang's member (un-merge)."""
     hub = Hub()
     with hub.installed():
         # given Zhang (phone, praise) and the daughter (her phone: a complaint, an order
@@ -223,7 +223,7 @@ def test_unmerge_takes_back_the_orders_points_feedback_tickets_and_binding() -> 
 
 def test_a_refund_before_its_payment_never_blocks_the_payment() -> None:
     """Refunds reach the queues before their order's payment, one naming a line the order does
-    not have (SPEC 3.1.1: it waits, then applies, and never blocks the payment)."""
+    not have (it waits, then applies, and never blocks the payment)."""
     hub = Hub()
     with hub.installed():
         on_day(hub, 0)
@@ -244,7 +244,7 @@ def test_a_refund_before_its_payment_never_blocks_the_payment() -> None:
 
 
 def test_a_refund_of_an_order_whose_points_expired_takes_no_other_points() -> None:
-    """SO1's 100 points expired; refunding SO1 then must leave SO2's 50 alone (SPEC 4.2)."""
+    """SO1's 100 points expired; refunding SO1 then must leave SO2's 50 alone."""
     hub = Hub()
     with hub.installed():
         # given SO1 (100 points, available from day 7, expired since 2027-04-01)
@@ -268,7 +268,7 @@ def test_a_refund_of_an_order_whose_points_expired_takes_no_other_points() -> No
 
 def test_a_ticket_for_a_member_merged_meanwhile_opens_on_the_survivor() -> None:
     """The tickets queue handles the merge before the ticket request of the absorbed member
-    (SPEC 3.3: a ticket for an absorbed id is opened on its live survivor)."""
+    (a ticket for an absorbed id is opened on its live survivor)."""
     hub = Hub()
     with hub.installed():
         # given A (a phone) and B (a Tmall id)

@@ -1,4 +1,4 @@
-"""Phones and ID numbers inside free text are masked (SPEC 5, issue 13 finding 4)."""
+"""Phones and ID numbers inside free text are masked (issue 13 finding 4)."""
 
 import pytest
 

@@ -1,9 +1,10 @@
-"""What each channel may post (SPEC 5 and 5.1): its event types and whether it carries links.
+"""What each channel may post: its event types and whether it carries links.
 
 A channel's secret proves who posts, not what that channel may say: a leaked `social` secret must
 not post `order.paid` with a `leader_id` (commission) nor `member.erasure_requested`. The rule
 set is data, SSM `/omnihub/<stage>/channels/allowed-events`, validated here. A value names only
-the channels it changes; each named field replaces that channel's default, the rest stay:
+the channels it changes; each named field replaces that channel's default, the rest stay
+(maps merge key by key, lists replace: omnihub.rulesets):
 
     {"channels": {"wecom": {"events": ["member.identified", "feedback.received"]}}}
 
@@ -62,36 +63,20 @@ DEFAULT_RULES: dict[str, ChannelRule] = {
 }
 
 
-class _PartialRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    events: Annotated[list[EventType], Field(max_length=len(EVENT_TYPES))] | None = None
-    leader_links: bool | None = None
-    store_links: bool | None = None
-
-
-class _RulesValue(BaseModel):
-    """The parameter's shape: only the channels and fields it changes."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channels: dict[ChannelName, _PartialRule] = {}
-
-
 class ChannelRules(BaseModel):
     """Every channel's rule, defaults merged in; deny by default for anything unnamed."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    channels: dict[str, ChannelRule]
+    channels: dict[ChannelName, ChannelRule]
 
     def refusal(self, channel: str, payload: dict[str, Any]) -> tuple[str, str] | None:
         """Why this channel may not post this decoded body (message, field), or None.
 
-        Looked at before the body is validated (authorisation before validation, SPEC 3.3): a
+        Looked at before the body is validated (authorisation before validation): a
         type of the contract the channel may not post, or a link field it does not carry. A
         type the contract does not know is left to validation (422 naming `type`)."""
-        rule = self.channels.get(channel)
+        rule = self.channels.get(channel)  # type: ignore[call-overload]
         kind = payload.get("type")
         if rule is None:
             return f"channel '{channel}' may not post events", "type"
@@ -106,15 +91,21 @@ class ChannelRules(BaseModel):
         return None
 
 
+def default_value() -> dict[str, Any]:
+    """The defaults as the parameter's JSON (omnihub.rulesets merges a value over them)."""
+    return {
+        "channels": {name: rule.model_dump(mode="json") for name, rule in DEFAULT_RULES.items()}
+    }
+
+
 def default_rules() -> ChannelRules:
-    return ChannelRules(channels=dict(DEFAULT_RULES))
+    return ChannelRules.model_validate({"channels": dict(DEFAULT_RULES)})
 
 
 def parse_rules(raw: str) -> ChannelRules:
-    """The parameter's JSON merged over the defaults; raises pydantic's ValidationError (with
-    the field at fault) for a broken value, including a merge that breaks a channel's rule."""
-    value = _RulesValue.model_validate_json(raw)
-    merged: dict[str, Any] = {name: rule.model_dump() for name, rule in DEFAULT_RULES.items()}
-    for name, partial in value.channels.items():
-        merged[name].update(partial.model_dump(exclude_none=True))
-    return ChannelRules.model_validate({"channels": merged})
+    """The parameter's JSON merged over the defaults (omnihub.rulesets); raises pydantic's
+    ValidationError (with the field at fault) for a broken value, including a merge that
+    breaks a channel's rule."""
+    from omnihub.rulesets import parse
+
+    return parse(ChannelRules, default_value(), raw)

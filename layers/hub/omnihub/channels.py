@@ -1,4 +1,4 @@
-"""The channels that may post events (SPEC 3.1) and the event types they may post (3.1.1)."""
+"""The channels that may post events and the event types they may post (3.1.1)."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ class Forbidden(HubError):
 
 
 class EventNotAllowed(Forbidden):
-    """A channel posted an event type, or a link (leader_id, store_id), it may not (SPEC 5)."""
+    """A channel posted an event type, or a link (leader_id, store_id), it may not."""
 
     code = "event_not_allowed"
 

@@ -1,4 +1,4 @@
-"""Personal data inside free text (SPEC 5): phones and ID numbers are masked where text arrives
+"""Personal data inside free text: phones and ID numbers are masked where text arrives
 and again in every answer (rows written before masking existed are masked on the way out).
 
 Masked, not sealed: nobody works a ticket or reads the product board with the customer's phone

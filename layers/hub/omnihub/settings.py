@@ -20,6 +20,7 @@ class Settings:
     points_work_queue_url: str | None = None
     tickets_table: str | None = None
     feedback_table: str | None = None
+    knowledge_table: str | None = None
 
 
 def _required(name: str) -> str:
@@ -55,6 +56,7 @@ def _settings_of(function_name: str) -> Settings:
         points_work_queue_url=os.environ.get("POINTS_WORK_QUEUE_URL"),
         tickets_table=os.environ.get("TICKETS_TABLE"),
         feedback_table=os.environ.get("FEEDBACK_TABLE"),
+        knowledge_table=os.environ.get("KNOWLEDGE_TABLE"),
     )
 
 

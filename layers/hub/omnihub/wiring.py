@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 
 from omnihub.adapters.aws import client
 from omnihub.adapters.event_log import EventLog
-from omnihub.adapters.parameters import LastGood, ParameterCache
+from omnihub.adapters.parameters import ParameterCache
 from omnihub.backbone import BusEvent
 from omnihub.channels import (
     channel_previous_secret_name,
-    channel_rules_name,
     channel_secret_name,
     pii_lookup_key_name,
     pii_seal_keys_name,
@@ -40,7 +39,10 @@ if TYPE_CHECKING:
     from omnihub.adapters.points_store import DynamoPointsStore
     from omnihub.adapters.ticket_store import DynamoTicketStore
     from omnihub.channel_rules import ChannelRules
+    from omnihub.feedback.knowledge import KnowledgeBase, KnowledgeCache
     from omnihub.points.rules import PointsRules
+    from omnihub.rulesets import RuleSets
+    from omnihub.tickets.policies import SlaPolicies
 
 
 @cache
@@ -71,20 +73,30 @@ def channel_previous_secret(channel: str) -> bytes | None:
 
 
 @cache
-def _channel_rules() -> LastGood[ChannelRules]:
-    from omnihub.channel_rules import default_rules, parse_rules
+def rule_sets() -> RuleSets:
+    """Every rule set of this process (docs/operations.md), read through the parameter cache."""
+    from omnihub.rulesets import RuleSets
 
-    name = channel_rules_name(settings().parameter_path)
-    return LastGood(_parameter, name, parse_rules, default_rules, rule_set_invalid)
+    return RuleSets(_parameter, rule_set_invalid)
 
 
 def _parameter(name: str) -> str | None:
     return parameters().get(name)
 
 
+def forget_cached() -> None:
+    """Drop every cached parameter and parsed rule set, so a value just set is in force at
+    once (the local stack calls this after `/_local/parameters`; in AWS the TTL does it)."""
+    parameters.cache_clear()
+    rule_sets.cache_clear()
+    forget_knowledge()
+
+
 def channel_rules() -> ChannelRules:
     """What each channel may post: SSM (cached five minutes) over the defaults, last good kept."""
-    return _channel_rules().value()
+    from omnihub.channel_rules import ChannelRules
+
+    return rule_sets().value(settings().parameter_path, "channels/allowed-events", ChannelRules)
 
 
 def rule_set_invalid(name: str, error: ValidationError) -> None:
@@ -93,7 +105,7 @@ def rule_set_invalid(name: str, error: ValidationError) -> None:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    from omnihub.webhook.intake import field_errors
+    from omnihub.rulesets import field_errors
 
     rule_set = name.removeprefix(settings().parameter_path + "/")
     Logger().error(
@@ -107,6 +119,37 @@ def rule_set_invalid(name: str, error: ValidationError) -> None:
         default_dimensions={"rule_set": rule_set},
     ):
         pass
+
+
+_knowledge: KnowledgeCache | None = None
+
+
+def knowledge_base() -> KnowledgeBase:
+    """The FAQ entries from the knowledge table, re-read at most every five minutes (D84)."""
+    global _knowledge
+    if _knowledge is None:
+        from omnihub.adapters.knowledge_table import KnowledgeTable
+        from omnihub.feedback.knowledge import KnowledgeCache
+
+        table = KnowledgeTable(
+            client("dynamodb"), need(settings().knowledge_table, "KNOWLEDGE_TABLE")
+        )
+        _knowledge = KnowledgeCache(table.read, _knowledge_invalid)
+    return _knowledge.get()
+
+
+def _knowledge_invalid(name: str, error: ValidationError) -> None:
+    """One alarmed rule set, `knowledge`; the log line names the entry at fault."""
+    from aws_lambda_powertools import Logger
+
+    Logger().error("knowledge entry is invalid", extra={"entry": name.partition("/")[2]})
+    rule_set_invalid("knowledge", error)
+
+
+def forget_knowledge() -> None:
+    """The next answer reads the table again (the local stack calls this after a write)."""
+    if _knowledge is not None:
+        _knowledge.forget_cached()
 
 
 def vault() -> PiiVault:
@@ -166,11 +209,18 @@ def points_store() -> DynamoPointsStore:
 
 
 def points_rules() -> PointsRules:
-    """The scheme from SSM (cached five minutes), so a campaign changes without a deploy."""
+    """The scheme from SSM over its defaults (cached five minutes), so a campaign changes
+    without a deploy; a broken value keeps the last good one."""
     from omnihub.points.rules import PointsRules
 
-    name = f"{settings().parameter_path}/points/rules"
-    return PointsRules.model_validate_json(parameters().require(name))
+    return rule_sets().value(settings().parameter_path, "points/rules", PointsRules)
+
+
+def sla_policies() -> SlaPolicies:
+    """SLA policies and calendars from SSM over their defaults (cached five minutes)."""
+    from omnihub.tickets.policies import SlaPolicies
+
+    return rule_sets().value(settings().parameter_path, "tickets/policies", SlaPolicies)
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Behaviour of the feedback classifier (SPEC 4.3): risk, negation, hedging, topics, intents."""
+"""Behaviour of the feedback classifier: risk, negation, hedging, topics, intents."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from omnihub.feedback.classifier import Classification, classify
 RISK_CASES = Path(__file__).with_name("risk_cases.jsonl")
 
 
-# --- the examples of SPEC 4.3 -----------------------------------------------------------------
+# --- the contract's examples --------------------------------------------------------------------
 
 
 def test_rancid_oil_is_high_risk_negative_complaint() -> None:

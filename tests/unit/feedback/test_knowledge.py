@@ -1,4 +1,4 @@
-"""The knowledge base (SPEC 4.3): FAQ entries as data, answered only when one clearly fits and
+"""The knowledge base: FAQ entries as data, answered only when one clearly fits and
 only about its subject and attribute."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_every_example_in_the_file_is_answered_by_its_own_entry(entry_id: str, t
 
 
 #: Per entry: questions it must answer, and questions about something else that it must not
-#: (SPEC 4.3: the product AND the attribute). Every entry of the file has a row.
+#: (the product AND the attribute). Every entry of the file has a row.
 ANSWERS: dict[str, tuple[list[str], list[str]]] = {
     "shelf_life.rice": (
         ["大米保质期多久？", "五常大米能放多久", "新米保存多久", "稻花香多久过期"],

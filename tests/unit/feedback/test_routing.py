@@ -1,4 +1,4 @@
-"""Routing (SPEC 4.3, 4.4) and receiving feedback on an in-memory store: who gets what, once."""
+"""Routing and receiving feedback on an in-memory store: who gets what, once."""
 
 from __future__ import annotations
 

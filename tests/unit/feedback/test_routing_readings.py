@@ -1,4 +1,4 @@
-"""Routing keeps its promises (SPEC 4.3, 4.4): the knowledge base answers only its own
+"""Routing keeps its promises: the knowledge base answers only its own
 questions, and no negative reading or question is left without a person (READINGS)."""
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ def test_cooked_rice_gets_no_shelf_life_of_rice_but_a_p3_ticket() -> None:
 
 
 def test_a_points_question_without_a_question_mark_is_answered_not_a_complaint() -> None:
-    """Regression (issue 12, item 12): the classifier reads it as a (price) complaint on tone
-    alone, so it was a P2 ticket. It is answered from the points entry, or is a P3 ticket."""
-    assert classify(POINTS_QUESTION).intent == "complaint"
+    """Regression (issue 12, item 12; issue 15, item 3): the classifier read it as a (price)
+    complaint on tone alone, so it was a P2 ticket. The classifier itself now reads the
+    unmarked question as an inquiry; it is answered from the points entry, or is a P3 ticket."""
+    assert classify(POINTS_QUESTION).intent == "inquiry"
     answered = routed(POINTS_QUESTION)
     assert (answered.outcome, answered.knowledge_entry) == ("knowledge_answer", "points.redeem")
-    assert answered.reading == "unmarked_question"
     unanswered = routed(POINTS_QUESTION, kb=WITHOUT_POINTS)
     assert (unanswered.outcome, unanswered.priority) == ("unanswered_inquiry", "P3")
 
@@ -67,9 +67,9 @@ def test_a_points_question_without_a_question_mark_is_answered_not_a_complaint()
 def test_questions_without_a_question_mark_reach_the_knowledge_base_or_a_person(
     text: str,
 ) -> None:
+    assert classify(text).intent == "inquiry"
     decided = routed(text)
     assert decided.outcome in ("knowledge_answer", "unanswered_inquiry")
-    assert decided.reading == "unmarked_question"
 
 
 @pytest.mark.parametrize("text", ["凭什么积分这么少", "什么破玩意", "这价格算什么"])
@@ -81,8 +81,8 @@ def test_a_rhetorical_question_stays_a_complaint(text: str) -> None:
 
 
 def test_oil_that_smokes_and_chokes_is_a_p2_complaint() -> None:
-    """Regression (issue 12, item 13): intent `other`, only recorded. Smoke is not on SPEC
-    4.3's food-safety list (rancidity is, and 哈喇味 makes it P1): a P2 complaint, whatever
+    """Regression (issue 12, item 13): intent `other`, only recorded. Smoke is not on the
+    food-safety list (rancidity is, and 哈喇味 makes it P1): a P2 complaint, whatever
     the stars, with the smoke-point entry as a hint for the agent."""
     assert classify(SMOKING_OIL).intent == "other"
     for rating in (None, 5):

@@ -1,4 +1,4 @@
-"""Resolution rules of SPEC 4.1, against the in-memory store."""
+"""Resolution rules of One ID, against the in-memory store."""
 
 import contextlib
 import threading
@@ -118,7 +118,7 @@ def test_an_attach_only_identity_finds_its_member_for_other_attach_only_ones(sto
 
 
 def test_a_new_phone_never_joins_a_member_through_an_attach_only_identity(store, clock):
-    """Regression (SPEC 3.2): a new phone joined whoever held a known device or openid."""
+    """Regression: a new phone joined whoever held a known device or openid."""
     a = run(store, clock, request("e1", ident("tmall_ouid", "shop1:u-9")))
     result = run(
         store, clock, request("e2", ident("tmall_ouid", "shop1:u-9"), phone("13800000003"))

@@ -1,6 +1,6 @@
 """Property: whatever the order, duplication and interleaving of identity events, the members
 found are the connected components of the merge-capable identities (within the limits); a
-device two people share joins nobody to anybody (SPEC 3.2)."""
+device two people share joins nobody to anybody."""
 
 import itertools
 from datetime import UTC, datetime

@@ -1,4 +1,4 @@
-"""Property (issue 12, SPEC 4.5): for any order of bookings, completions, refunds and T+1 runs
+"""Property (issue 12): for any order of bookings, completions, refunds and T+1 runs
 around midnight and 02:00 (completions reported late, a booking planned before a run and
 committed after it, runs that rerun or die half way), every completed line is settled exactly
 once, in its completion day or the first day after it still open when it was booked, and the

@@ -1,4 +1,4 @@
-"""Issue 12 (SPEC 4.5): a booking goes into the leader-day of the day it happened on while that day
+"""Issue 12: a booking goes into the leader-day of the day it happened on while that day
 is open, else the first open day after it, and never into a day that settled: enforced by the
 booking's own transaction (the day must still be open, or its run must not have started), not by
 the two hours before 02:00."""

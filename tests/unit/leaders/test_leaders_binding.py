@@ -1,4 +1,4 @@
-"""SPEC 4.5 binding rules on the in-memory store: first link binds, any channel counts, one
+"""Leader binding rules on the in-memory store: first link binds, any channel counts, one
 leader per member, no self-binding, admin rebinding, merges keep the earliest binding."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""SPEC 4.5 commission: rates frozen per line, pending until the T+1 run after completion, refunds
+"""Commission: rates frozen per line, pending until the T+1 run after completion, refunds
 before settlement void at the line's own rate, after it they are the next statement's reversal."""
 
 from collections import Counter

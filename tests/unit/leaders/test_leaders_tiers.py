@@ -1,4 +1,4 @@
-"""SPEC 4.5 leader tiers, monthly: rookie under 30 days or under 5,000 yuan; growing 5,000 yuan
+"""Leader tiers, monthly: rookie under 30 days or under 5,000 yuan; growing 5,000 yuan
 and repurchase over 40%; star over 20,000 yuan and NPS over 80; up and down."""
 
 from datetime import datetime, timedelta

@@ -1,4 +1,4 @@
-"""SPEC 4.5 withdrawals: atomic balance check, payouts of at most 200 yuan, requested -> paid or
+"""Withdrawals: atomic balance check, payouts of at most 200 yuan, requested -> paid or
 failed, a failed payout's money comes back, idempotent per withdrawal id."""
 
 import threading

@@ -1,4 +1,4 @@
-"""SPEC 4.2 rules, one by one, on the in-memory store."""
+"""The points rules, one by one, on the in-memory store."""
 
 import threading
 from datetime import timedelta

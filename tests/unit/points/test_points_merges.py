@@ -1,4 +1,4 @@
-"""Points follow merges and un-merges (SPEC 4.1): to the live survivor, once, in any order;
+"""Points follow merges and un-merges: to the live survivor, once, in any order;
 idempotency keys survive merges; un-merge takes back what came through the identity."""
 
 from datetime import timedelta

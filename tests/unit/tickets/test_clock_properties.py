@@ -1,4 +1,4 @@
-"""Properties of ticket clocks (SPEC 4.4) over any history of actions and sweeps.
+"""Properties of ticket clocks over any history of actions and sweeps.
 
 For any sequence of respond, initial handling, acknowledgements, pause, resume, resolve, reopen,
 close and sweeps, at any times, on 24x7 and business-hours calendars:
@@ -32,7 +32,7 @@ from tests.fakes.member_store import FakeMemberStore
 from tests.fakes.ticket_store import FakeTicketStore
 
 T0 = datetime(2026, 11, 9, 0, 0, tzinfo=UTC)  # a Monday, 08:00 in Shanghai
-CALENDARS = (ALWAYS, BUSINESS_HOURS, Calendar(opens=time(8, 30), closes=time(17, 45)))
+CALENDARS = (ALWAYS, BUSINESS_HOURS, Calendar(hours=((time(8, 30), time(17, 45)),)))
 FIX = {"root_cause": "原因", "corrective_action": "措施"}
 
 ACTIONS = st.one_of(

@@ -1,4 +1,4 @@
-"""Tickets live on the member they belong to now (SPEC 3.3, 4.1): they open on the live root,
+"""Tickets live on the member they belong to now: they open on the live root,
 follow merges and un-merges in any order, and lose their lineage on erasure."""
 
 from __future__ import annotations
@@ -193,3 +193,20 @@ def test_an_unmerge_committing_between_the_lookup_and_the_write_opens_it_on_the_
     store.before_commit = split_first
     (ticket,) = opened(store, m, draft("mbr_r", "r-1", UNIONID))
     assert on(store, ticket) == "mbr_n"
+
+
+def test_staff_cannot_open_a_ticket_for_a_member_that_does_not_exist():
+    """Issue 15: refused on `member_id`, nothing written; an event's ticket still opens (the
+    identity table may answer for a member later than a capability sees it)."""
+    from omnihub.errors import InvalidInput
+
+    m = members(Member("mbr_a", CREATED))
+    store = FakeTicketStore(members=m)
+    with pytest.raises(InvalidInput) as refused:
+        open_once(store, m, draft("mbr_0", "staff-2"), T0, "staff-2", refuse_unknown=True)
+    assert [d["field"] for d in refused.value.details] == ["member_id"]
+    assert store.tickets == {}
+    known = open_once(store, m, draft("mbr_a", "staff-3"), T0, "staff-3", refuse_unknown=True)
+    assert on(store, known.ticket_id) == "mbr_a"
+    (from_event,) = opened(store, m, draft("mbr_0", "event-1"))
+    assert on(store, from_event) == "mbr_0"

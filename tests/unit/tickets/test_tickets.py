@@ -1,4 +1,4 @@
-"""SPEC 4.4 on the in-memory store: targets by policy, pauses, warnings, escalation, metrics."""
+"""Tickets on the in-memory store: targets by policy, pauses, warnings, escalation, metrics."""
 
 from datetime import UTC, datetime, timedelta
 

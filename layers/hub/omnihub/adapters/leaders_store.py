@@ -610,6 +610,6 @@ def queue_work(messages: Sequence[dict[str, Any]]) -> None:
 
 
 def commission_scheme() -> CommissionScheme:
-    """The scheme from SSM (cached five minutes), so a rate changes without a deploy."""
-    name = f"{settings().parameter_path}/leaders/scheme"
-    return CommissionScheme.model_validate_json(wiring.parameters().require(name))
+    """The scheme from SSM over its defaults (cached five minutes), so a rate changes without
+    a deploy; a broken value keeps the last good one."""
+    return wiring.rule_sets().value(settings().parameter_path, "leaders/scheme", CommissionScheme)

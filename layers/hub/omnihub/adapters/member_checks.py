@@ -1,5 +1,5 @@
 """Conditions on the members table that other stores put in their own transactions (the race
-rule of SPEC 4.1): a write lands on a member only if, when it commits, that member is still live
+rule of One ID): a write lands on a member only if, when it commits, that member is still live
 and the identity that brought the write still leads there. A merge, an un-merge or an erasure
 committing between the lookup and the write fails it (ConcurrentChange), and the caller looks
 again."""

@@ -51,7 +51,7 @@ class ParameterCache:
 
 
 class LastGood(Generic[T]):
-    """A rule set held in one parameter (SPEC 5.1): parsed when its text changes (`read` is
+    """A rule set held in one parameter: parsed when its text changes (`read` is
     the cache above, which re-reads it at most every five minutes); a broken value is never
     applied: the last good one (or the defaults, if none was good yet) stays and `on_invalid`
     is told once per broken text, so a bad `put-parameter` cannot make an event fail. A

@@ -1,4 +1,4 @@
-"""Who is calling, from the claims API Gateway's JWT authorizer verified (SPEC 3.3).
+"""Who is calling, from the claims API Gateway's JWT authorizer verified.
 
 Handlers never verify tokens and never read claims from anywhere else than the authorizer's
 place in the event. Each function declares which roles may call each of its routes; a route
@@ -56,7 +56,7 @@ class Principal:
 
     @property
     def sees_personal_data_unmasked(self) -> bool:
-        """Nobody does through the API: even admins get masked identities (SPEC 4.1)."""
+        """Nobody does through the API: even admins get masked identities."""
         return False
 
 

@@ -1,4 +1,4 @@
-"""What the generated OpenAPI document says beyond Powertools' defaults (SPEC 3.1, 3.3).
+"""What the generated OpenAPI document says beyond Powertools' defaults.
 
 Powertools documents the success answer and a 422 `HTTPValidationError` that the API never
 sends. Routes declare the statuses they can answer with `responses(...)`; `describe` then makes
@@ -34,7 +34,7 @@ class ErrorInfo(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """The contract's error body (SPEC 3.1): every error the hub itself answers."""
+    """The contract's error body: every error the hub itself answers."""
 
     error: ErrorInfo
 
@@ -89,14 +89,14 @@ SIGNATURE_HEADER = {
     "in": "header",
     "required": True,
     "description": '`t=<unix seconds>,v1=<hex HMAC-SHA256(channel secret, "<t>.<raw body>")>`;'
-    " `t` within 300 s of now, 1-12 ASCII digits; `v1` 64 hex digits (SPEC 3.1).",
+    " `t` within 300 s of now, 1-12 ASCII digits; `v1` 64 hex digits.",
     "schema": {"type": "string", "pattern": r"^t=[0-9]{1,12},v1=[0-9a-f]{64}$"},
 }
 _WEBHOOK_WHY = {
     400: "The body is not JSON (or not UTF-8, or nested too deep).",
     401: "A missing or bad signature, or a timestamp more than 300 s from now.",
     403: "`event_not_allowed`: this channel may not post this event type, or a `leader_id`"
-    " from a channel that carries no leader links (SPEC 5).",
+    " from a channel that carries no leader links.",
     404: "No such channel.",
     413: "The body is larger than 256 KiB.",
     422: WHY[422],
@@ -122,7 +122,7 @@ def channel_event_doc() -> dict[str, Any]:
     for status, why in _WEBHOOK_WHY.items():
         answers[status] = {"description": why, "content": dict(_ERROR_CONTENT)}
     return {
-        "description": "A channel's signed event (SPEC 3.1): verified, validated, protected "
+        "description": "A channel's signed event: verified, validated, protected "
         "(identities sealed, free text masked) and logged once per `event_id`. No bearer token: "
         "the channel's HMAC signature authenticates it.",
         "responses": answers,

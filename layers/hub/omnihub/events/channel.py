@@ -1,4 +1,4 @@
-"""The webhook contract (SPEC 3.1, 3.1.1): the envelope and the data of every event type.
+"""The webhook contract: the envelope and the data of every event type.
 
 Field names are part of the contract. Money is integer fen (strict: 12.5 or "100" is refused);
 times are RFC 3339 with an offset. Unknown fields are refused so a typo cannot pass unnoticed.
@@ -127,7 +127,7 @@ class OrderPaid(Strict):
 
     @model_validator(mode="after")
     def _lines_add_up(self) -> OrderPaid:
-        """Line ids are unique; `amount_fen` is the sum of the lines' `paid_fen` (SPEC 3.1.1)."""
+        """Line ids are unique; `amount_fen` is the sum of the lines' `paid_fen`."""
         _unique_line_ids("items", [line.line_id for line in self.items])
         total = sum(line.paid_fen for line in self.items)
         if self.amount_fen != total:

@@ -1,4 +1,4 @@
-"""Domain events (SPEC 3.4): what the hub tells the bus, with the member and the causing event.
+"""Domain events: what the hub tells the bus, with the member and the causing event.
 
 Ids are derived from what caused the event, so the same cause always yields the same id and a
 consumer can drop a repeat without a lookup table.
@@ -13,7 +13,7 @@ from typing import Any
 
 from omnihub.clock import iso
 
-#: The bus `source` of each family of domain events (SPEC 3.4), by the type's first word.
+#: The bus `source` of each family of domain events, by the type's first word.
 SOURCES = {
     "member": "omnihub.identity",
     "points": "omnihub.points",

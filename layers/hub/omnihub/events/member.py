@@ -1,4 +1,4 @@
-"""The identity capability's domain events as the other capabilities read them (SPEC 3.4, 4.1).
+"""The identity capability's domain events as the other capabilities read them.
 
 Every capability that keeps things on a member follows `member.merged`, `member.unmerged` and
 `member.erased` on its own queue; one set of models says what those events carry, so a field

@@ -1,1 +1,1 @@
-"""Feedback classification (SPEC 4.3): intent, sentiment, topics, food-safety risk, evidence."""
+"""Feedback classification: intent, sentiment, topics, food-safety risk, evidence."""

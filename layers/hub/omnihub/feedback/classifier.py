@@ -1,4 +1,4 @@
-"""Feedback classification (SPEC 4.3): intent, sentiment, intensity, topics, risk and evidence.
+"""Feedback classification: intent, sentiment, intensity, topics, risk and evidence.
 
 `classify(text)` is a pure, deterministic function. Importing this module is cheap: jieba, the
 compact dictionary and the sentiment model are loaded by the first call.
@@ -61,7 +61,7 @@ _MAX_SPAN = 4  # a lexicon term is at most this many tokens
 
 
 class Classification(BaseModel):
-    """What the hub needs to route one piece of feedback (SPEC 4.3)."""
+    """What the hub needs to route one piece of feedback."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -299,6 +299,14 @@ def _scan(text: str, findings: _Findings) -> list[str]:
     return all_tokens
 
 
+def asks_unmarked(norm: str) -> bool:
+    """A question without a question mark or inquiry cue: it names what it asks for ("什么",
+    "哪些"), and not rhetorically ("凭什么", "没什么问题")."""
+    return any(w in norm for w in lexicon.QUESTION_WORDS) and not any(
+        w in norm for w in lexicon.NOT_ASKING
+    )
+
+
 def _band(score: float, neg_below: float, pos_above: float) -> Sentiment:
     if score < neg_below:
         return "neg"
@@ -346,6 +354,8 @@ def classify(text: str) -> Classification:
             found.evidence.append((norm.index("?"), "?"))
     elif label == "pos":
         intent = "praise"
+    elif asks_unmarked(norm):
+        intent = "inquiry"  # "我的积分能换什么东西": a question, whatever tone the model reads
     elif label == "neg" and on_topic and not found.reassured:
         intent = "complaint"  # but "没有破损也没有漏油" is no complaint, whatever the model says
     else:

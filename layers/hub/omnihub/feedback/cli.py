@@ -1,4 +1,4 @@
-"""Classify JSON Lines: `python -m omnihub.feedback.cli < in.jsonl > out.jsonl` (SPEC 4.3, 4.4).
+"""Classify JSON Lines: `python -m omnihub.feedback.cli < in.jsonl > out.jsonl`.
 
 Each input line is an object with a string "text"; its other keys (an "id", say) are passed
 through. Each output line is those keys plus the classification, in input order. A bad line (not

@@ -1,4 +1,4 @@
-"""Clusters and batch holds (SPEC 4.3): repeated reports about one thing raise one alarm.
+"""Clusters and batch holds: repeated reports about one thing raise one alarm.
 
 - The same topic on the same SKU, or on the same batch, from at least THRESHOLD reporters within
   WINDOW raises `cluster.detected`, once per episode: an episode lasts WINDOW from its
@@ -8,7 +8,7 @@
 
 Which reports count: the complaints the classifier read and routing kept as complaints, and
 anything with a medium or high risk, with a SKU or a batch. A report counts under EACH of its
-problem topics (CLUSTER_TOPICS), and a leak also counts as packaging (SPEC 4.3): three
+problem topics (CLUSTER_TOPICS), and a leak also counts as packaging: three
 packaging complaints are a packaging cluster even when two of them are also about leaking.
 A text that only stars or tone made a complaint names no topic of its own and counts nowhere.
 

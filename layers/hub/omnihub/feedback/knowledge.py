@@ -1,8 +1,11 @@
-"""The knowledge base: FAQ answers the hub may send on its own (SPEC 4.3), kept as data.
+"""The knowledge base: FAQ answers the hub may send on its own, kept as data.
 
-The entries live in `data/knowledge.json` so that the service team can edit answers without a
-code change. An entry answers only a question about what it is about: its SUBJECT (the products,
-or the thing, it explains) and its ATTRIBUTE (what it tells about them: shelf life, smoke point,
+The entries are data the service team edits entry by entry without a deploy: in AWS a DynamoDB
+table (`KnowledgeCache` reads it, at most five minutes stale, D84); `seed/knowledge.json` in
+the repository is the seed a deploy and the local stack load, and what the unit tests read.
+
+An entry answers only a question about what it is about: its SUBJECT (the products, or the
+thing, it explains) and its ATTRIBUTE (what it tells about them: shelf life, smoke point,
 how to store...). A text matches an entry when
 - it names one of the entry's subject terms, or it names no subject at all and one of the
   entry's `implied_by` terms (attribute terms that are only ever said of that subject: "烟点" is
@@ -31,17 +34,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from omnihub.feedback import segment
 
-KNOWLEDGE_PATH = Path(__file__).with_name("data") / "knowledge.json"
+#: The seed: in the repository, not in the layer (layers/hub/omnihub/feedback -> the root).
+KNOWLEDGE_PATH = Path(__file__).resolve().parents[4] / "seed" / "knowledge.json"
+#: How stale the table's entries may be in a running function.
+KNOWLEDGE_TTL_SECONDS = 300
 KNOWLEDGE_FORMAT = "omnihub-faq/2"
 
 Term = Annotated[str, Field(min_length=1, max_length=32)]
@@ -62,6 +69,14 @@ class EntryData(BaseModel):
     none_of: list[Term] = []
     answer: Annotated[str, Field(min_length=1, max_length=500)]
     examples: list[str] = []
+
+    @model_validator(mode="after")
+    def _implied_by_are_attributes(self) -> EntryData:
+        """`implied_by` stands in for a subject, so it must be one of the entry's attributes."""
+        stray = set(_norm(self.implied_by)) - set(_norm(self.attribute))
+        if stray:
+            raise ValueError(f"implied_by terms must be attribute terms: {sorted(stray)}")
+        return self
 
 
 class KnowledgeFile(BaseModel):
@@ -173,29 +188,28 @@ class KnowledgeBase:
 
     @classmethod
     def from_file(cls, path: Path = KNOWLEDGE_PATH) -> KnowledgeBase:
-        data = KnowledgeFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        if data.format != KNOWLEDGE_FORMAT:
-            raise ValueError(f"{path}: expected format {KNOWLEDGE_FORMAT}, got {data.format}")
+        data = read_seed(path)
+        return cls.from_data(data.entries, data.filler)
 
-        def norm(terms: Sequence[str]) -> tuple[str, ...]:
-            return tuple(dict.fromkeys(segment.normalize(t) for t in terms))
-
+    @classmethod
+    def from_data(cls, entries: Sequence[EntryData], filler: Sequence[str]) -> KnowledgeBase:
+        """Entries as validated data (the seed file's or the table's), normalized once."""
         return cls(
             [
                 Entry(
                     id=e.id,
                     title=e.title,
-                    subject=norm(e.subject),
-                    attribute=norm(e.attribute),
+                    subject=_norm(e.subject),
+                    attribute=_norm(e.attribute),
                     answer=e.answer,
-                    implied_by=norm(e.implied_by),
-                    all_of=tuple(norm(group) for group in e.all_of),
-                    none_of=norm(e.none_of),
+                    implied_by=_norm(e.implied_by),
+                    all_of=tuple(_norm(group) for group in e.all_of),
+                    none_of=_norm(e.none_of),
                     examples=tuple(e.examples),
                 )
-                for e in data.entries
+                for e in entries
             ],
-            filler=norm(data.filler),
+            filler=_norm(filler),
         )
 
     def _match(self, entry: Entry, text: _Text) -> KnowledgeMatch | None:
@@ -260,7 +274,86 @@ class KnowledgeBase:
         return Lookup(answer=answer, candidates=tuple(m.entry_id for m in found))
 
 
+def _norm(terms: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(segment.normalize(t) for t in terms))
+
+
+def read_seed(path: Path = KNOWLEDGE_PATH) -> KnowledgeFile:
+    """The seed file, validated (what a deploy and the local stack load into the table)."""
+    data = KnowledgeFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    if data.format != KNOWLEDGE_FORMAT:
+        raise ValueError(f"{path}: expected format {KNOWLEDGE_FORMAT}, got {data.format}")
+    return data
+
+
 @cache
 def default_knowledge_base() -> KnowledgeBase:
-    """The packaged knowledge base, read once per process."""
+    """The seed's knowledge base, read once per process (tests, the CLI, the evaluation)."""
     return KnowledgeBase.from_file()
+
+
+@dataclass(frozen=True)
+class StoredKnowledge:
+    """The table's content as stored: each entry's raw fields by id, and the filler words."""
+
+    entries: Mapping[str, Mapping[str, Any]]
+    filler: Sequence[Any] | None = None
+
+
+class KnowledgeCache:
+    """The knowledge base from its table, re-read at most every `ttl` seconds.
+
+    Each entry is validated on its own: a broken one is never applied (its last good version,
+    if it had one, stays) and `on_invalid` is told once per broken content, so a bad edit can
+    neither fail an event nor take the other answers down. An entry deleted from the table is
+    gone at the next read. `forget_cached()` makes the next call read again (the local stack
+    calls it after a write, so a new entry answers at once)."""
+
+    def __init__(
+        self,
+        read: Callable[[], StoredKnowledge],
+        on_invalid: Callable[[str, ValidationError], None],
+        ttl: float = KNOWLEDGE_TTL_SECONDS,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read, self._on_invalid, self._ttl, self._now = read, on_invalid, ttl, now
+        self._good: dict[str, EntryData] = {}
+        self._filler: list[str] = []
+        self._reported: set[str] = set()
+        self._kb: KnowledgeBase | None = None
+        self._until = 0.0
+
+    def forget_cached(self) -> None:
+        self._until = 0.0
+
+    def get(self) -> KnowledgeBase:
+        now = self._now()
+        if self._kb is not None and now < self._until:
+            return self._kb
+        stored = self._read()
+        good: dict[str, EntryData] = {}
+        for entry_id, raw in sorted(stored.entries.items()):
+            try:
+                entry = EntryData.model_validate({**raw, "id": entry_id})
+            except ValidationError as error:
+                key = f"{entry_id}|{json.dumps(raw, sort_keys=True, default=str)}"
+                if key not in self._reported:
+                    self._reported.add(key)
+                    self._on_invalid(f"knowledge/{entry_id}", error)
+                if entry_id in self._good:
+                    good[entry_id] = self._good[entry_id]
+                continue
+            good[entry_id] = entry
+        if stored.filler is not None:
+            try:
+                self._filler = _Filler.model_validate({"filler": stored.filler}).filler
+            except ValidationError as error:
+                self._on_invalid("knowledge/filler", error)
+        self._good = good
+        self._kb = KnowledgeBase.from_data(list(good.values()), self._filler)
+        self._until = now + self._ttl
+        return self._kb
+
+
+class _Filler(BaseModel):
+    filler: list[Term]

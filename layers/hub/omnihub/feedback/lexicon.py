@@ -5,7 +5,7 @@ Every term here is also written into the compact jieba dictionary by
 whole tokens). Matching is on token boundaries, never on raw substrings, so 米虫 matches the
 insect lexicon but 虫草 does not.
 
-Risk levels (SPEC 4.3):
+Risk levels:
 - high: food safety. Foreign objects, insects, mould, spoilage, rancidity, illness after eating,
   expiry. One such term, not negated, makes a text high risk. Hedging keeps it ("怀疑变质").
 - medium: a quality defect that may hide a safety problem but does not confirm one, so it is worth
@@ -51,6 +51,31 @@ INTENT_CUES: Mapping[str, tuple[str, ...]] = {
         "周到", "信赖", "一如既往", "清亮", "透亮", "完好", "完好无损", "饱满", "干净",
     ),
 }
+
+#: Words that ask, beyond the classifier's inquiry cues (which already make an inquiry).
+QUESTION_WORDS: tuple[str, ...] = ("什么", "啥", "哪些", "哪个", "哪种", "哪款")
+#: ...unless they do not ask: rhetorical ("凭什么", "什么破东西": a complaint) or no question
+#: at all ("没什么问题", "什么都好").
+NOT_ASKING: tuple[str, ...] = (
+    "为什么",
+    "为啥",
+    "凭什么",
+    "什么破",
+    "什么玩意",
+    "搞什么",
+    "干什么吃",
+    "算什么",
+    "什么意思",
+    "这么",
+    "那么",
+    "没什么",
+    "没啥",
+    "不是什么",
+    "什么都",
+    "什么也",
+    "啥都",
+    "啥也",
+)
 
 # Issue words: a text that has one (not negated) is a complaint even when it also asks something
 # ("漏油了怎么办?"). Each is also listed under its topic below.

@@ -1,4 +1,4 @@
-"""Routing (SPEC 4.3, 4.4): what happens to a piece of feedback once it is classified. Pure.
+"""Routing: what happens to a piece of feedback once it is classified. Pure.
 
 | reading | outcome | events |
 |---|---|---|
@@ -37,7 +37,7 @@ from typing import Any, Literal
 from omnihub.clock import iso
 from omnihub.events.domain import DomainEvent
 from omnihub.feedback import lexicon, segment
-from omnihub.feedback.classifier import Classification, Intent
+from omnihub.feedback.classifier import Classification, Intent, asks_unmarked
 from omnihub.feedback.knowledge import KnowledgeBase, KnowledgeMatch, Lookup
 from omnihub.feedback.model import Incoming
 
@@ -53,7 +53,7 @@ Outcome = Literal[
 ]
 Purpose = Literal["ticket_acknowledgement", "knowledge_answer", "thanks"]
 
-#: What the customer is told when a ticket is requested, by priority (SPEC 3.4, 4.4 targets).
+#: What the customer is told when a ticket is requested, by priority (4.4 targets).
 ACKNOWLEDGEMENTS: Mapping[str, str] = {
     "P1": "您的反馈已受理，专员将在30分钟内联系您",
     "P2": "您的反馈已受理，专员将在2小时内联系您",
@@ -61,10 +61,10 @@ ACKNOWLEDGEMENTS: Mapping[str, str] = {
 }
 THANKS_FOR_PRAISE = "感谢您的认可与支持！我们会继续用心做好每一粒米、每一滴油。"
 THANKS_FOR_SUGGESTION = "感谢您的建议！我们已转交产品团队，会认真评估。"
-#: P1 notifies these teams at once (SPEC 4.4); a medium-risk complaint tells quality.
+#: P1 notifies these teams at once; a medium-risk complaint tells quality.
 FOOD_SAFETY_TEAMS = ("quality", "supply_chain", "pr")
 QUALITY_TEAM = ("quality",)
-#: Who answers first when the feedback came through a store or a leader (首问负责, SPEC 4.4).
+#: Who answers first when the feedback came through a store or a leader (首问负责).
 FIRST_RESPONDER_BY_CHANNEL: Mapping[str, str] = {"pos": "store", "groupbuy": "leader"}
 LOW_STARS = 2
 HIGH_STARS = 4
@@ -85,30 +85,9 @@ _TOPIC_WORDS = (
     - _RISK_TERMS
     - _COMPLAINT_CUES
 )
-#: Words that ask, beyond the classifier's inquiry cues (which already make an inquiry).
-QUESTION_WORDS = ("什么", "啥", "哪些", "哪个", "哪种", "哪款")
-#: ...unless they do not ask: rhetorical ("凭什么", "什么破东西": a complaint) or no question
-#: at all ("没什么问题", "什么都好").
-NOT_ASKING = (
-    "为什么",
-    "为啥",
-    "凭什么",
-    "什么破",
-    "什么玩意",
-    "搞什么",
-    "干什么吃",
-    "算什么",
-    "什么意思",
-    "这么",
-    "那么",
-    "没什么",
-    "没啥",
-    "不是什么",
-    "什么都",
-    "什么也",
-    "啥都",
-    "啥也",
-)
+#: Words that ask without a question mark, and the phrases in which they do not (lexicon).
+QUESTION_WORDS = lexicon.QUESTION_WORDS
+NOT_ASKING = lexicon.NOT_ASKING
 #: A reading the classifier left without a person is negative from this intensity on. Below it
 #: the sentiment model's noise on short neutral texts ("收到" 0.31, "第一次买" 0.31).
 NEGATIVE_TONE = 0.4
@@ -253,8 +232,7 @@ def complains_by_tone_alone(c: Classification) -> bool:
 
 def asks(text: str) -> bool:
     """The text asks something, and not rhetorically."""
-    norm = segment.normalize(text)
-    return any(w in norm for w in QUESTION_WORDS) and not any(w in norm for w in NOT_ASKING)
+    return asks_unmarked(segment.normalize(text))
 
 
 def reading(c: Classification, feedback: Incoming) -> tuple[Intent, Condition | None]:
@@ -307,7 +285,7 @@ def _route(intent: Intent, c: Classification, feedback: Incoming, kb: KnowledgeB
 def first_responder(feedback: Incoming) -> dict[str, Any] | None:
     """The store or leader who took the feedback (首问负责), by channel.
 
-    feedback.received names neither the store nor the leader (SPEC 3.1.1), so `id` stays null
+    feedback.received names neither the store nor the leader, so `id` stays null
     here; the ticket service fills it from the order (`order_id`) when it has one.
     """
     role = FIRST_RESPONDER_BY_CHANNEL.get(feedback.channel)

@@ -90,7 +90,7 @@ def receive(
 
 
 def follow_member(store: FeedbackStore, members: MemberStore, member_id: str) -> int:
-    """Feedback follows the member (SPEC 4.1): each feedback recorded on `member_id` moves to
+    """Feedback follows the member: each feedback recorded on `member_id` moves to
     where its lineage belongs now (`rightful_root`, to the live end of any merge chain). After a
     merge `member_id` is the absorbed member, after an un-merge the one that lost identities.
     Onto an erased member it loses its text and lineage. Idempotent."""

@@ -139,7 +139,7 @@ def erase(
     name it stay whole. Erasing an erased member changes nothing. The event log's rows of the
     member are rewritten first (`forget_events`, found by the identities' lookup keys, which
     the erasure itself then forgets): a crash in between is retried, and the retry still knows
-    the keys. Tickets, feedback and leader records follow `member.erased` (SPEC 4.1).
+    the keys. Tickets, feedback and leader records follow `member.erased`.
     """
     for _ in range(MAX_ATTEMPTS):
         try:
@@ -184,7 +184,7 @@ def erase_by_identities(
     clock: Clock,
     forget_events: ForgetEvents | None = None,
 ) -> Erasure:
-    """Erase the one member the request's merge-capable identities resolve to (SPEC 4.1).
+    """Erase the one member the request's merge-capable identities resolve to.
 
     Attach-only identities (a device, an openid) are weak evidence: a family tablet is held by
     one member but used by several, so they never choose whom to erase. Merge-capable

@@ -1,4 +1,4 @@
-"""Where a member's things belong now, and which identity brought them (SPEC 4.1).
+"""Where a member's things belong now, and which identity brought them.
 
 Merges reach each capability late, twice or out of order (A<-B handled after C<-A), so every
 capability asks the members table for the live survivor before it writes or moves anything:

@@ -9,7 +9,7 @@ A member code is what the member's app shows at a store (like a payment code): 1
 HMAC of the member id and a 60-second window under another key (`/omnihub/<stage>/
 member-code-key`, read by the member API only). A code is accepted in its window and the one
 after, so a code read at the end of its minute still works; it names one member, so a store
-cannot spend anyone else's points with it (SPEC 3.3, docs/decisions.md).
+cannot spend anyone else's points with it (docs/decisions.md).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class ReviewCase:
-    """A merge or attachment the limits refused; admins decide (SPEC 4.1)."""
+    """A merge or attachment the limits refused; admins decide."""
 
     case_id: str
     reason: str

@@ -1,4 +1,4 @@
-"""Proof that a member is at the counter, for a store's redemption (SPEC 3.3).
+"""Proof that a member is at the counter, for a store's redemption.
 
 A store may spend a member's points only when it presents something that member holds: the
 store card (an identity: found by its lookup key, like any lookup) or the member code the

@@ -1,4 +1,4 @@
-"""Resolution: the identities of an event become one member (SPEC 4.1).
+"""Resolution: the identities of an event become one member.
 
 `plan` is pure: given what the store holds for the event's identities, it decides whether to
 create a member, merge members, attach identities or open review cases, and returns the one
@@ -13,7 +13,7 @@ Rules:
 - attach-only identities (openid, device id, ...) never merge; they attach to the member the
   merge-capable identities find, and find a member only for an event that carries no usable
   merge-capable identity: a new phone with a known device is a new member (the device stays
-  with its holder: a family tablet must not glue two people, SPEC 3.2); when they find two
+  with its holder: a family tablet must not glue two people); when they find two
   members, the event adds nothing to either (no new identity, no profile) and counts for the
   earliest (decision D42);
 - placeholders never match anyone; a new identity past its type's limit opens a review case;

@@ -1,4 +1,4 @@
-"""The identity types of SPEC 3.2: which may merge members, and how many one member may hold."""
+"""Identity types: which may merge members, and how many one member may hold."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Leaders and the members bound to them (SPEC 4.1, 4.5): registration, admin rebinding, and
+"""Leaders and the members bound to them: registration, admin rebinding, and
 what merges, un-merges and erasure do to bindings.
 
 - leader.registered: the leader's profile, with the member their own identities resolve to (a

@@ -4,7 +4,7 @@ goes into.
 A booking (a completed order's entry, a reversal, a withdrawal, a returned payout) goes into the
 leader's day for the business day it happened on (Asia/Shanghai: an order completed at 23:59:50
 and processed at 00:00:10 still goes into the day it completed on) while that day is open, else
-into the first open day after it (SPEC 4.5). Open is enforced in the booking's own transaction,
+into the first open day after it. Open is enforced in the booking's own transaction,
 not by the time left before 02:00: it checks that the leader-day it books into is still open, or
 creates that day conditioned on the day's T+1 run not having started (and on the leader's
 account, whose last statement the new day must follow). A day is created only before its run is

@@ -65,7 +65,7 @@ class Leader:
 @dataclass(frozen=True)
 class Bond:
     """One binding as it arrived: made by an order, an admin or a merge, brought by the identity
-    `via` (its lineage, SPEC 4.1; None for an admin's rebinding or after erasure)."""
+    `via` (its lineage; None for an admin's rebinding or after erasure)."""
 
     leader_id: str
     bound_at: str

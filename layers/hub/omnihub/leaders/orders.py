@@ -1,4 +1,4 @@
-"""Orders through leaders (SPEC 4.5): who an order counts for, its commission lines, completion,
+"""Orders through leaders: who an order counts for, its commission lines, completion,
 refunds before and after settlement.
 
 - order.paid: a member bound to a leader earns that leader commission on every order paid from
@@ -16,7 +16,7 @@ refunds before and after settlement.
   settled that voids commission (pending, or the day's entry); after, the difference is a
   reversal of the available balance, booked into the leader's open day (the next statement).
   A line is refunded at most its paid amount in total, whatever the channels and refund ids
-  (SPEC 3.1.1): a refund that names a line the order lacks, or asks more than is left of a
+  (docs/events.md): a refund that names a line the order lacks, or asks more than is left of a
   line, applies nothing ("rejected"; the points side opens the review case).
 Completions and refunds that arrive before the payment are kept on the order and applied when
 it comes (held refunds one by one by refund id, as the points side takes them, each judged as

@@ -1,4 +1,4 @@
-"""Where a member's leader binding belongs now (SPEC 4.1, 4.5): one move for merges, un-merges
+"""Where a member's leader binding belongs now: one move for merges, un-merges
 and the writes that race them.
 
 Each bond of a binding remembers the identity that brought it (`Bond.via`). Its home is the live

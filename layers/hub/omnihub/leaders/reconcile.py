@@ -1,4 +1,4 @@
-"""Reconciliation to the fen (SPEC 4.5): every statement adds up, statements chain, each day's
+"""Reconciliation to the fen: every statement adds up, statements chain, each day's
 earnings are the sum of the commission lines it settled, its reversals and withdrawals are the
 movements booked into it, and the available balance is the last closing plus what was booked
 since. Used by `scripts/reconcile_commission.py`, the demo and the tests."""

@@ -1,4 +1,4 @@
-"""The commission scheme as data (SPEC 4.5): rates by leader tier, category overrides, the payout
+"""The commission scheme as data: rates by leader tier, category overrides, the payout
 cap and the monthly tier thresholds.
 
 Stored as JSON in SSM (`/omnihub/<stage>/leaders/scheme`, template `LeadersSchemeParameter`) and
@@ -21,14 +21,14 @@ Fen = Annotated[StrictInt, Field(ge=0)]
 
 
 class CommissionScheme(BaseModel):
-    """Every field has the SPEC's value as its default; the parameter holds only what differs."""
+    """Every field has the contract's default; the parameter holds only what differs."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rates_bp: dict[Tier, RateBp] = {"rookie": 500, "growing": 800, "star": 1000}
     #: category -> tier -> rate; a tier missing here takes its rate from `rates_bp`
     category_rates_bp: dict[str, dict[Tier, RateBp]] = {}
-    #: the payout channel's cap per transfer (SPEC: 200 yuan)
+    #: the payout channel's cap per transfer (200 yuan)
     payout_cap_fen: Annotated[StrictInt, Field(gt=0)] = 20_000
     #: monthly tiers: rookie under `rookie_days` or below `growing_min_sales_fen`; growing from
     #: there with repurchase over `growing_min_repurchase_bp`; star over `star_min_sales_fen`

@@ -1,4 +1,4 @@
-"""The T+1 run (SPEC 4.5): each leader-day settled once, into the available balance, with its
+"""The T+1 run: each leader-day settled once, into the available balance, with its
 statement.
 
 The run of day D first marks itself started on its shard (no leader-day of the shard can be

@@ -1,4 +1,4 @@
-"""Leader tiers, monthly (SPEC 4.5): rookie, growing, star, up and down.
+"""Leader tiers, monthly: rookie, growing, star, up and down.
 
 The figures of a month come from data the hub holds, derived when the month is reviewed:
 - sales: the net paid of the orders settled in the month (each statement's `sales_fen`) minus
@@ -10,7 +10,7 @@ The figures of a month come from data the hub holds, derived when the month is r
 Rules: rookie while registered under 30 days or under 5,000 yuan; star over 20,000 yuan with NPS
 over 80; otherwise growing from 5,000 yuan with repurchase over 40%; else rookie. The tier the
 review of a month decides holds for the next month from 00:00 on its 1st (Asia/Shanghai),
-whenever the review runs (SPEC 4.5): orders paid from then on and counted before the review were
+whenever the review runs: orders paid from then on and counted before the review were
 priced provisionally (marked); the review re-prices them at the decided tier.
 """
 

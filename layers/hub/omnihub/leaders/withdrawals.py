@@ -1,4 +1,4 @@
-"""Withdrawals and payouts (SPEC 4.5).
+"""Withdrawals and payouts.
 
 A withdrawal takes its amount from the available balance at once, in one transaction conditioned
 on the account's version (two racing withdrawals cannot both pass the balance check), never below

@@ -1,1 +1,1 @@
-"""Points and tiers (SPEC 4.2): earned once, reversed by line, oldest spent first."""
+"""Points and tiers: earned once, reversed by line, oldest spent first."""

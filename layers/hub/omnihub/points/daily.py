@@ -1,4 +1,4 @@
-"""The daily points job (SPEC 4.2): what is due, and only what is due.
+"""The daily points job: what is due, and only what is due.
 
 Orders whose pending period has ended mature; accounts whose next attention time has come get
 their ended buckets expired (oldest first: a bucket is a month), a notice 30 days before each

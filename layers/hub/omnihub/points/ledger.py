@@ -1,4 +1,4 @@
-"""Points operations (SPEC 4.2). Each loads what it needs, plans one PointsChange and commits it;
+"""Points operations. Each loads what it needs, plans one PointsChange and commits it;
 a lost race re-plans, a cause applied before changes nothing.
 
 - order.paid: the first report of an order earns pending points at multipliers frozen now,
@@ -294,7 +294,7 @@ def refund_order(
 
 def mature_order(store: PointsStore, order_id: str, rules: PointsRules, now: datetime) -> Outcome:
     """Pending points of a completed order become available once its pending period is over;
-    they expire at the end of the `expiry_months`-th month after that (SPEC 4.2)."""
+    they expire at the end of the `expiry_months`-th month after that."""
 
     def plan() -> tuple[Outcome, PointsChange]:
         order = store.order(order_id)
@@ -458,7 +458,7 @@ def _apply_refund(order: Order, refund_id: str, lines: Mapping[str, int]) -> tup
 
 
 def refund_case(order: Order, refund_id: str, reason: str, now: datetime) -> ReviewCase:
-    """The review case of a refund that applied nothing (SPEC 3.1.1); its id is its cause's, so
+    """The review case of a refund that applied nothing; its id is its cause's, so
     opening it again (a redelivery) changes nothing."""
     basis = f"{REFUND_CASE}|{order.order_id}|{refund_id}"
     return ReviewCase(

@@ -1,4 +1,4 @@
-"""Points follow merges and un-merges (SPEC 4.1): "move each thing to where it belongs".
+"""Points follow merges and un-merges: "move each thing to where it belongs".
 
 `absorb` moves an absorbed account to the live survivor and leaves a pointer, so a late
 operation on the absorbed id follows it; orders carry the identity that brought them (`via`)
@@ -211,7 +211,7 @@ def move_order(
 ) -> Outcome:
     """Move one order, with its points (pending, or available in its bucket unless they
     expired) and its tier spend, to `to_member`'s live account. Points the holder already spent
-    become the holder's debt (SPEC 4.2: a reversal larger than the balance); the receiver's
+    become the holder's debt (a reversal larger than the balance); the receiver's
     tier may rise at once, the holder's falls at the daily review. Idempotent."""
 
     def plan() -> tuple[Outcome, PointsChange]:

@@ -5,7 +5,7 @@ bucket expires at the end of its month) and its matured spend by month (the tier
 redemption, an expiry or a tier review is one conditional update of one bounded item. The order
 holds its lines (paid amount, frozen multiplier, what refunds took back), the points it is
 credited with now, the member it belongs to now and the identity that brought it (`via`), so a
-merge or an un-merge can move it with its points (SPEC 4.1).
+merge or an un-merge can move it with its points.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class Order:
 
     `member_id` is the member whose account holds the order's points now (merges and un-merges
     move it); `via` the lineage of the identity that brought the payment. `expiry_month` is set
-    when the points become available (SPEC 4.2), not at payment. `refunds` holds the applied
+    when the points become available, not at payment. `refunds` holds the applied
     refunds (and, before the payment, the held ones); `rejected` the refunds that applied
     nothing (refund id -> reason)."""
 
@@ -139,7 +139,7 @@ class Order:
         return bool(self.matured and self.expiry_month and expiry_instant(self.expiry_month) <= now)
 
     def summary(self, now: datetime) -> dict[str, object]:
-        """The order as the member's file shows it (SPEC 3.3)."""
+        """The order as the member's file shows it."""
         refunded = self.paid_fen - self.net_paid_fen
         if self.lines and self.net_paid_fen == 0:
             status = "refunded"

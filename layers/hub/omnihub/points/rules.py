@@ -1,9 +1,11 @@
-"""The points scheme as data (SPEC 4.2): multipliers, thresholds, periods, campaign rules.
+"""The points scheme as data: multipliers, thresholds, periods, campaign rules.
 
-Stored as JSON in SSM (template parameter `PointsRules`) and validated here, so marketing can
-change a campaign without a deploy. Multipliers are decimals, never floats: an order earns
+Stored as JSON in SSM (`/omnihub/<stage>/points/rules`, template `PointsRulesParameter`),
+merged over these defaults and validated here (omnihub.rulesets: a partial map such as
+`{"tier_thresholds_fen": {"gold": 50000}}` keeps the default `diamond`), so marketing can change
+a campaign without a deploy. Multipliers are decimals, never floats: an order earns
 floor(its whole yuan x its lines' multipliers, weighted by the lines' amounts), rounded once per
-order (SPEC 4.2), each line's multiplier being the tier's times every matching rule's.
+order, each line's multiplier being the tier's times every matching rule's.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 Tier = Literal["silver", "gold", "diamond"]
 TIERS: tuple[Tier, ...] = ("silver", "gold", "diamond")
@@ -45,12 +47,15 @@ class EarningRule(BaseModel):
 class PointsRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tier_multipliers: dict[Tier, Decimal] = {
+    tier_multipliers: dict[Tier, Annotated[Decimal, Field(gt=0, le=100)]] = {
         "silver": Decimal("1.0"),
         "gold": Decimal("1.2"),
         "diamond": Decimal("1.5"),
     }
-    tier_thresholds_fen: dict[Tier, int] = {"gold": 100_000, "diamond": 500_000}
+    tier_thresholds_fen: dict[Tier, Annotated[int, Field(ge=0)]] = {
+        "gold": 100_000,
+        "diamond": 500_000,
+    }
     pending_days: int = Field(7, ge=0, le=90)
     expiry_months: int = Field(12, ge=1, le=120)
     expiry_notice_days: int = Field(30, ge=0, le=180)
@@ -58,6 +63,26 @@ class PointsRules(BaseModel):
     activity_points: dict[str, int] = {"checkin": 5, "survey": 20, "review": 10}
     activity_daily_cap: int = Field(30, ge=0)
     earning_rules: tuple[EarningRule, ...] = ()
+
+    @field_validator("tier_multipliers")
+    @classmethod
+    def _every_tier(cls, value: dict[Tier, Decimal]) -> dict[Tier, Decimal]:
+        """Earning reads the member's tier's multiplier for every order."""
+        missing = [t for t in TIERS if t not in value]
+        if missing:
+            raise ValueError(f"needs {', '.join(missing)}")
+        return value
+
+    @field_validator("tier_thresholds_fen")
+    @classmethod
+    def _rising(cls, value: dict[Tier, int]) -> dict[Tier, int]:
+        """`tier_for` reads a threshold for each tier above silver (a gap was a KeyError on
+        every order), rising with the tier."""
+        if "gold" not in value or "diamond" not in value:
+            raise ValueError("needs gold and diamond")
+        if value["gold"] > value["diamond"]:
+            raise ValueError("must rise with the tier (gold <= diamond)")
+        return value
 
     def multiplier(self, tier: Tier, channel: str, category: str, at: datetime) -> Decimal:
         """The frozen multiplier of an order line: tier times every matching campaign."""

@@ -1,1 +1,1 @@
-"""Tickets with SLA clocks (SPEC 4.4): policies as data, pausable clocks, a cheap sweep."""
+"""Tickets with SLA clocks: policies as data, pausable clocks, a cheap sweep."""

@@ -1,4 +1,4 @@
-"""Who may see and work which ticket (SPEC 3.3, 4.4): deny unless a rule allows."""
+"""Who may see and work which ticket: deny unless a rule allows."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ BRAND_TRIAGE = ("priority", "risk")
 def check_opening(
     principal: Principal, fields: Mapping[str, object], bound_leader: str | None
 ) -> None:
-    """Stores and leaders open tickets as first responders (SPEC 3.3): they may not set what
+    """Stores and leaders open tickets as first responders: they may not set what
     the brand's triage sets (403 naming the field: the request is refused, not silently
     changed), and a leader opens only for a member bound to them (an unknown member gets the
     same 403, so a leader cannot probe member ids)."""

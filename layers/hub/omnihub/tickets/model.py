@@ -21,7 +21,7 @@ from omnihub.errors import Conflict, InvalidInput
 from omnihub.events.domain import DomainEvent
 from omnihub.privacy import mask_text
 from omnihub.tickets.calendar import Calendar
-from omnihub.tickets.policies import BY_PRIORITY, ESCALATION_LEVELS, WARN_AT, Policy
+from omnihub.tickets.policies import ESCALATION_LEVELS, WARN_AT, Policy, SlaPolicies, policy_of
 
 ACKNOWLEDGEMENTS = {
     "P1": "您的反馈已受理，专员将在30分钟内联系您。",
@@ -105,7 +105,8 @@ class Ticket:
 
     @property
     def policy(self) -> Policy:
-        return BY_PRIORITY[self.priority]
+        """Its priority's default policy (a ticket stored without a clock runs on its calendar)."""
+        return policy_of(self.priority)
 
     @property
     def calendar(self) -> Calendar:
@@ -118,7 +119,7 @@ class Ticket:
 
     def due_by(self, target: Target, now: datetime) -> datetime:
         """When `target` falls due for an action at `now`: on a paused ticket, with the paused
-        time so far added (SPEC 4.4), exactly as resuming at `now` would."""
+        time so far added, exactly as resuming at `now` would."""
         due = parse_iso(target.due_at)
         if self.paused_at is None or target.done or target.breached:
             return due
@@ -176,16 +177,19 @@ def fresh_targets(
     )
 
 
-def open_ticket(draft: Ticket, now: datetime, cause: str) -> Outcome:
-    """Targets from the policy's calendar; P1 tells its teams at once."""
-    policy = draft.policy
+def open_ticket(
+    draft: Ticket, now: datetime, cause: str, policies: SlaPolicies | None = None
+) -> Outcome:
+    """Targets from the policy in force (`policies`, default: the defaults) on its calendar,
+    which the ticket keeps (D63); P1 tells its teams at once."""
+    policy = policy_of(draft.priority, policies)
     ticket = replace(
         draft,
-        subject=mask_text(draft.subject),  # free text (SPEC 5)
+        subject=mask_text(draft.subject),  # free text
         version=1,
         created_at=iso(now),
         targets=fresh_targets(policy, now, 0, ("response", "handling", "resolution", "ack")),
-        clock=policy.calendar.spec,
+        clock=policy.calendar.kept_from(now).spec,
         history=(Transition(iso(now), "open", draft.opened_by),),
     )
     out = Outcome(ticket)
@@ -244,8 +248,10 @@ def act(
     csat: int | None = None,
     team: str | None = None,
     request_id: str | None = None,
+    policies: SlaPolicies | None = None,
 ) -> Outcome:
-    """One staff action; an action the status does not allow is a Conflict (409).
+    """One staff action; an action the status does not allow is a Conflict (409). A reopen
+    takes fresh targets from `policies` (default: the defaults).
 
     With a `request_id` the action happens once: the same actor's same id again returns the
     ticket unchanged (the very object: nothing to write), or is a Conflict for another action.
@@ -262,7 +268,7 @@ def act(
                 )
             return Outcome(ticket)
     at = iso(now)
-    note = mask_text(note)  # free text: phones and ID numbers never stay readable (SPEC 5)
+    note = mask_text(note)  # free text: phones and ID numbers never stay readable
     t = replace(
         ticket,
         version=ticket.version + 1,
@@ -334,12 +340,12 @@ def act(
     elif action == "reopen":
         _require(ticket, *DONE)
         cycle = ticket.reopen_count + 1
-        policy = t.policy  # the policy in force now gives the fresh targets
+        policy = policy_of(t.priority, policies)  # the policy in force now: fresh targets
         t = replace(
             t,
             status="open",
             reopen_count=cycle,
-            clock=policy.calendar.spec,
+            clock=policy.calendar.kept_from(now).spec,
             targets=(
                 *t.targets,
                 *fresh_targets(policy, now, cycle, ("response", "handling", "resolution")),
@@ -360,7 +366,7 @@ def act(
 
 def sweep(ticket: Ticket, now: datetime, cause: str) -> Outcome:
     """Warn at 75% of each running target; escalate once for whatever breached since the last
-    sweep (SPEC 4.4: breaches in one sweep raise the level once). A team that missed its
+    sweep (breaches in one sweep raise the level once). A team that missed its
     acknowledgement goes to its lead without raising the ticket's level. Each only once."""
     if ticket.status != "open":
         return Outcome(ticket)
@@ -477,7 +483,7 @@ def _resumed(t: Ticket, now: datetime) -> tuple[Target, ...]:
 
 
 def _text(value: str | None) -> str | None:
-    """A required free text, stripped and masked (SPEC 5); None when blank."""
+    """A required free text, stripped and masked; None when blank."""
     return mask_text(value.strip()) if value and value.strip() else None
 
 

@@ -1,10 +1,10 @@
 """Ticket operations over a TicketStore: open once, act, sweep what is due, follow the member.
 
-A ticket lives on the member it belongs to now (SPEC 3.3, 4.1): it opens on the live root of
+A ticket lives on the member it belongs to now: it opens on the live root of
 the member it names (or of whoever holds the identity that brought it), and merges, un-merges
 and erasure move or anonymise it (`follow_member`, `forget_lineage`), in any order.
 
-Service metrics (SPEC 4.4) are counters per Shanghai day, channel and priority, added in the same
+Service metrics are counters per Shanghai day, channel and priority, added in the same
 transaction as the transition that moves them, so the dashboard never needs to read tickets.
 """
 
@@ -17,11 +17,12 @@ from typing import Any, Protocol
 
 from omnihub import sharding
 from omnihub.clock import business_date, iso, parse_iso
-from omnihub.errors import ConcurrentChange, Gone, NotFound
+from omnihub.errors import ConcurrentChange, Gone, InvalidInput, NotFound
 from omnihub.events.domain import DomainEvent
 from omnihub.identity.chain import live_root, rightful_root
 from omnihub.identity.ports import MemberStore
 from omnihub.tickets.model import DONE, Outcome, Ticket, act, open_ticket, sweep
+from omnihub.tickets.policies import SlaPolicies
 
 MAX_ATTEMPTS = 8
 MEMBER_TICKETS = 1000  # at most this many tickets of one member move together
@@ -75,7 +76,7 @@ class TicketStore(Protocol):
 def _stats(before: Ticket | None, after: Ticket) -> list[StatDelta]:
     """What a transition adds to the service counters of the day the ticket was opened.
 
-    A ticket counts once whatever it goes through (SPEC 4.4): `resolved` is 1 while it is
+    A ticket counts once whatever it goes through: `resolved` is 1 while it is
     resolved or closed (a reopen takes it back out, resolving again puts it back), its first
     response time is that of its first cycle, and its CSAT counts once, the latest answer
     replacing the earlier one. Each target of each cycle counts once as met or breached.
@@ -133,11 +134,18 @@ def belongs(members: MemberStore, via: str | None, recorded_on: str) -> tuple[st
     return live_root(members, rightful_root(members, via, recorded_on))
 
 
-def _placed(members: MemberStore, draft: Ticket, refuse_erased: bool) -> tuple[Ticket, str | None]:
+def _placed(
+    members: MemberStore, draft: Ticket, refuse_erased: bool, refuse_unknown: bool = False
+) -> tuple[Ticket, str | None]:
     """The draft on the member it belongs to now, and the member the write must find live."""
     if draft.member_id is None:
         return draft, None
     root, erased = belongs(members, draft.via, draft.member_id)
+    if refuse_unknown and not members.members([root], consistent=True):
+        raise InvalidInput(
+            f"no member {draft.member_id}",
+            details=[{"field": "member_id", "message": "no such member"}],
+        )
     if not erased:
         return replace(draft, member_id=root), root
     if refuse_erased:
@@ -153,6 +161,8 @@ def open_once(
     cause: str,
     *,
     refuse_erased: bool = False,
+    refuse_unknown: bool = False,
+    policies: SlaPolicies | None = None,
 ) -> Ticket:
     """Open the ticket `draft.ticket_id` names, unless it is open already (a replayed cause).
 
@@ -160,14 +170,16 @@ def open_once(
     to, never on an absorbed member; the write is conditioned on that root being still live, so
     a merge committing meanwhile makes it look again. For an erased member the ticket opens
     without its lineage (a customer's report is still worked), or `refuse_erased` answers Gone
-    (staff opening one by hand).
+    (staff opening one by hand). `refuse_unknown` (staff, too) refuses a member id the member
+    table does not hold: InvalidInput on `member_id`, nothing written. Events are not refused
+    that way: a capability may see a member before the identity table answers for it.
     """
 
     def plan() -> TicketChange | None:
         if store.get(draft.ticket_id) is not None:
             return None
-        placed, live = _placed(members, draft, refuse_erased)
-        out = open_ticket(placed, now, cause)
+        placed, live = _placed(members, draft, refuse_erased, refuse_unknown)
+        out = open_ticket(placed, now, cause, policies)
         return TicketChange(
             out.ticket,
             0,
@@ -192,7 +204,8 @@ def apply(
     **fields: Any,
 ) -> Ticket:
     """One action, once per `request_id` (a repeat answers the ticket as it is now and writes
-    nothing). Without a request id each call is an action of its own (docs/decisions.md)."""
+    nothing); `fields` go to `act` (a reopen's `policies` too). Without a request id each call
+    is an action of its own (docs/decisions.md)."""
     cause = (
         f"action:{ticket_id}:{actor}:{request_id}"
         if request_id
@@ -307,7 +320,7 @@ ERASED_TEXT = "(erased)"
 
 
 def without_text(ticket: Ticket) -> Ticket:
-    """The ticket without what people wrote about the customer (SPEC 4.1 erasure): subject and
+    """The ticket without what people wrote about the customer (erasure): subject and
     notes go; a root cause or corrective action is replaced by a marker, so a resolved ticket
     still reads as resolved. Priority, topics, SKU, batch and every clock stay (the service
     metrics and the quality trail are anonymous)."""

@@ -43,7 +43,7 @@ MAX_AHEAD = timedelta(minutes=10)
 AppendOutcome = Literal["accepted", "duplicate", "conflict"]
 
 #: Free-text fields of event data: phones and ID numbers in them are masked before anything is
-#: logged or published (SPEC 5), so no table, queue or DLQ downstream holds them.
+#: logged or published, so no table, queue or DLQ downstream holds them.
 FREE_TEXT: dict[str, tuple[str, ...]] = {
     "feedback.received": ("text",),
     "leader.registered": ("name", "community"),

@@ -1,4 +1,4 @@
-"""X-Omni-Signature: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (SPEC 3.1).
+"""X-Omni-Signature: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
 
 Several v1 values may be sent while a channel rotates its secret; any one matching is enough.
 The hub holds a current and, while it rotates a secret, a previous one: either verifies (D72), so
