@@ -34,12 +34,20 @@ class Meter:
 
     def __init__(self) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
+        #: DynamoDB units per (function, table, read|write), for the capacity plan
+        self.units: Counter[tuple[str, str, str]] = Counter()
+        #: writes per (function, table, partition key), for the hottest key
+        self.keys: Counter[tuple[str, str, str]] = Counter()
+        self.errors: list[str] = []
 
     def __enter__(self) -> Meter:
         from omnihub.adapters.aws import client
 
         for service in SERVICES:
             client(service).meta.events.register(f"before-call.{service}.*", self._count)
+        dynamodb = client("dynamodb").meta.events
+        dynamodb.register("before-parameter-build.dynamodb.*", self._params)
+        dynamodb.register("after-call.dynamodb.*", self._units)
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -47,16 +55,60 @@ class Meter:
 
         for service in SERVICES:
             client(service).meta.events.unregister(f"before-call.{service}.*", self._count)
+        dynamodb = client("dynamodb").meta.events
+        dynamodb.unregister("before-parameter-build.dynamodb.*", self._params)
+        dynamodb.unregister("after-call.dynamodb.*", self._units)
 
     def _count(self, event_name: str, **_: Any) -> None:
         _, service, operation = event_name.split(".", 2)
         self.calls[(_function(), f"{service}.{operation}")] += 1
+
+    def _params(self, params: Any = None, context: Any = None, **_: Any) -> None:
+        if context is not None:  # the after-call hook reads what was asked from here
+            context["bench_params"] = dict(params or {})
+
+    def _units(self, event_name: str, parsed: Any = None, context: Any = None, **_: Any) -> None:
+        from scripts.capacity import units_of
+
+        params = (context or {}).get("bench_params") or {}
+        try:
+            uses = units_of(event_name.split(".", 2)[2], params, parsed or {})
+        except Exception as error:  # the handler's call must not fail for the bench
+            self.errors.append(f"{event_name}: {type(error).__name__}: {error}")
+            return
+        for use in uses:
+            self.units[(_function(), use.table, use.kind)] += use.units
+            if use.kind == "write" and use.key:
+                self.keys[(_function(), use.table, use.key)] += 1
 
     def take(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = defaultdict(dict)
         for (function, operation), n in sorted(self.calls.items()):
             out[function][operation] = n
         self.calls.clear()
+        return dict(out)
+
+    def take_units(self, tables: dict[str, str]) -> dict[str, dict[str, dict[str, float]]]:
+        """Units per function and table (logical ids), since the last call."""
+        if self.errors:
+            raise RuntimeError(f"units not counted: {self.errors[:3]}")
+        out: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
+        for (function, table, kind), n in sorted(self.units.items()):
+            out[function].setdefault(tables.get(table, table), {"read": 0.0, "write": 0.0})[
+                kind
+            ] = n
+        self.units.clear()
+        return dict(out)
+
+    def take_hot_keys(self) -> dict[str, dict[str, int]]:
+        """Per function and key family, the writes of the key written most, since the last call."""
+        from scripts.capacity import key_family
+
+        out: dict[str, dict[str, int]] = defaultdict(dict)
+        for (function, _table, key), n in self.keys.items():
+            family = key_family(key) or "?"
+            out[function][family] = max(out[function].get(family, 0), n)
+        self.keys.clear()
         return dict(out)
 
 
@@ -81,6 +133,7 @@ def per_event(repeats: int) -> dict[str, Any]:
         for path in examples:  # warm every handler and create the members once
             stack.post_channel_event("tmall", _variant(json.loads(path.read_text("utf-8")), 0))
         stack.drain()
+        tables = {stack.table_name(t): t for t in stack.model.tables}
         with Meter() as meter:
             for path in examples:
                 event = json.loads(path.read_text("utf-8"))
@@ -90,6 +143,8 @@ def per_event(repeats: int) -> dict[str, Any]:
                     stack.post_channel_event("tmall", _variant(event, n))
                     stack.drain()
                 calls = meter.take()
+                units = meter.take_units(tables)
+                hot = meter.take_hot_keys()
                 per: dict[str, Any] = {}
                 for function, operations in calls.items():
                     invoked = stack.invocations.get(function, 0) - calls_before.get(function, 0)
@@ -102,6 +157,14 @@ def per_event(repeats: int) -> dict[str, Any]:
                         if invoked
                         else None,
                     }
+                    if function in units:  # DynamoDB units and hottest key writes, per event
+                        per[function]["units_per_event"] = {
+                            t: {k: round(v / repeats, 2) for k, v in u.items()}
+                            for t, u in units[function].items()
+                        }
+                        per[function]["hot_key_writes_per_event"] = {
+                            f: round(n / repeats, 2) for f, n in hot.get(function, {}).items()
+                        }
                 report[event["type"]] = per
     return report
 
@@ -145,6 +208,34 @@ def _run_json(script: str, *args: str) -> Any:
     data = json.loads(out.read_text("utf-8"))
     out.unlink()
     return data
+
+
+def _capacity(figures: dict[str, Any]) -> dict[str, Any]:
+    """docs/capacity.md from this run's figures; its summary goes into performance.json."""
+    from scripts.capacity import run
+
+    return run(
+        figures, ROOT / "scripts" / "prices.json", ROOT / "template.yaml", DOCS / "capacity.md"
+    )
+
+
+def _goals(figures: dict[str, Any]) -> None:
+    """Each goal of the cold start and the capacity plan next to today's figure."""
+    cold = figures.get("cold_start") or {}
+    for name, fig in (cold.get("functions") or {}).items():
+        ratio = fig.get("vs_bare_client")
+        if ratio is not None:
+            mark = "ok" if ratio <= cold.get("goal_vs_bare_client", 1.3) else "over"
+            print(f"goal: cold start {name} {ratio:.2f}x the bare clients (<= 1.3x) {mark}")
+    for name, s in (figures.get("capacity") or {}).items():
+        if name == "settlement" or not isinstance(s, dict) or "hottest_key_wcu_per_s" not in s:
+            continue
+        tight = s.get("tightest_quota") or {}
+        print(
+            f"goal: {name}: hottest key {s['hottest_key_wcu_per_s']:,.0f} WCU/s (< 1,000),"
+            f" concurrency {s['lambda_concurrency']:,.0f}, tightest quota {tight.get('what')}"
+            f" ({tight.get('partition')}) at {tight.get('use', 0):.0%}"
+        )
 
 
 def main() -> int:
@@ -200,6 +291,7 @@ def main() -> int:
     ]
     if (ROOT / "scripts" / "bench_settlement.py").exists():
         steps.append(("commission_settlement", lambda: _run_json("bench_settlement.py")))
+    steps.append(("capacity", lambda: _capacity(figures)))  # last: arithmetic on the above
     for name, step in steps:
         if args.only and name not in args.only:
             continue
@@ -217,7 +309,8 @@ def main() -> int:
     from scripts.bench_report import render
 
     (DOCS / "performance.md").write_text(render(figures), encoding="utf-8")
-    print("wrote docs/performance.md and docs/performance.json")
+    _goals(figures)
+    print("wrote docs/performance.md, docs/performance.json and docs/capacity.md")
     return 0
 
 

@@ -36,20 +36,54 @@ def render(f: dict[str, Any]) -> str:
     out += [
         "## Cold start",
         "",
-        "`python scripts/bench_cold_start.py --runs 7`: a fresh process",
-        "imports and initialises each handler (module init creates no AWS client), median of",
-        f"{(cold or {}).get('runs', '?')} runs, next to a bare `import boto3` of the same run.",
+        "`python scripts/bench_cold_start.py --runs 7`: a fresh process imports and initialises",
+        "each handler, then creates the boto3 clients its first request creates; next to it, in",
+        "the same run, a bare process doing only `import boto3` and the same `boto3.client(...)`",
+        f"calls. Median of {(cold or {}).get('runs', '?')} runs each. Tracing as deployed:"
+        + (" on" if (cold or {}).get("tracing") else " off")
+        + " (no",
+        "POWERTOOLS_TRACE_DISABLED; with no X-Ray daemon, AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR).",
+        'To rerun the baseline by hand: `hyperfine -w 1 -r 7 "<command>"` or',
+        "`/usr/bin/time -f %e <command>` with the command below; the function side is the",
+        "bench script's probe (the import of `functions/<name>/app.py`, then the clients).",
         "",
     ]
     if _failed(cold):
         out += [f"Failed: {_failed(cold)}", ""]
-    else:
+    elif "baseline" not in cold:  # figures of an older run: import only
         base = cold["baseline_import_boto3_ms"]
         rows = [["import boto3 (baseline)", f"{base:.0f}", "1.00x"]] + [
             [name, f"{fig['init_ms']:.0f}", f"{fig['vs_import_boto3']:.2f}x"]
             for name, fig in cold["functions"].items()
         ]
         out += _table(["function", "init ms", "vs baseline"], rows)
+    else:
+        goal = cold.get("goal_vs_bare_client", 1.3)
+        out += [f"Baseline: `{cold['baseline']['command']}` {cold['baseline']['ms']:.0f} ms.", ""]
+        rows = [
+            [
+                name,
+                ", ".join(fig["clients"]),
+                f"{fig['init_ms']:.0f}",
+                f"{fig['with_clients_ms']:.0f}",
+                f"{fig['bare_client_ms']:.0f}",
+                f"{fig['vs_bare_client']:.2f}x",
+                f"<= {goal}x " + ("ok" if fig["vs_bare_client"] <= goal else "over"),
+            ]
+            for name, fig in cold["functions"].items()
+        ]
+        out += _table(
+            [
+                "function",
+                "first request's clients",
+                "import ms",
+                "import + clients ms",
+                "bare clients ms",
+                "ratio",
+                "goal",
+            ],
+            rows,
+        )
 
     per = f.get("per_event")
     out += [
@@ -242,4 +276,28 @@ def render(f: dict[str, Any]) -> str:
             f"on {risk['cases']} cases.",
             "",
         ]
+    cap = f.get("capacity")
+    out += ["## Capacity plan (summary)", ""]
+    if _failed(cap):
+        out += [f"Failed: {_failed(cap)}", ""]
+    else:
+        rows = [
+            [
+                name,
+                f"{s['events_per_s']:,}",
+                s["lambda_concurrency"],
+                f"{s['hottest_key_wcu_per_s']:g} (< 1,000)",
+                f"{(s.get('tightest_quota') or {}).get('what')} "
+                f"({(s.get('tightest_quota') or {}).get('partition')}):"
+                f" {(s.get('tightest_quota') or {}).get('use', 0):.0%}",
+                s["cost_per_million_events"],
+            ]
+            for name, s in cap.items()
+            if name != "settlement"
+        ]
+        out += _table(
+            ["scenario", "events/s", "concurrency", "hottest key WCU/s", "tightest quota", "cost"],
+            rows,
+        )
+        out += ["Details and inputs: docs/capacity.md (`python scripts/capacity.py`).", ""]
     return "\n".join(out)

@@ -105,3 +105,54 @@ def test_requests_per_order_event(stack, meter):
         ),
     )
     assert refund == {"PutItem": 1, "GetItem": 2, "TransactWriteItems": 1}
+
+
+def per_function(stack, meter, event):
+    """Requests per function (webhook and every consumer) for one event."""
+    stack.post_channel_event("tmall", event)
+    stack.drain()
+    counts: dict[str, dict[str, int]] = {}
+    for (function, operation), n in sorted(meter.items()):
+        counts.setdefault(function, {})[operation] = n
+    meter.clear()
+    return counts
+
+
+def at(event, event_id, occurred_at, order_id=None):
+    event = {**event, "event_id": event_id, "occurred_at": occurred_at}
+    if order_id:
+        event["data"] = {**event["data"], "order_id": order_id}
+    return event
+
+
+def test_an_identity_event_with_nothing_new_writes_nothing(stack, meter):
+    """Issue 17: the same identities and profile again, stated no later than what the member
+    holds, cost the One ID consumer its reads and no write (docs/decisions.md D86)."""
+    first = load_event("channel/member-identified.json")
+    per_function(stack, meter, first)
+    late = at(first, "tm-id-late", "2026-11-11T09:00:00+08:00")
+    assert per_function(stack, meter, late) == {
+        "WebhookFunction": {"PutItem": 1},
+        "IdentityConsumerFunction": {"BatchGetItem": 2},
+    }
+
+
+def test_requests_per_order_paid_per_function(stack, meter):
+    """order.paid with the buyer's identities and profile (the fixture): the points path writes
+    the member only when the event states a profile value later than the one held (one
+    transaction), and earns in one more; nothing else writes (docs/decisions.md D86)."""
+    per_function(stack, meter, load_event("channel/member-identified.json"))
+    paid = load_event("channel/order-paid.json")
+    leaders = {"BatchGetItem": 4, "GetItem": 2}
+    older = per_function(stack, meter, at(paid, "op-1", "2026-11-11T09:00:00+08:00", "SO-1"))
+    assert older == {
+        "WebhookFunction": {"PutItem": 1},
+        "PointsConsumerFunction": {"BatchGetItem": 2, "GetItem": 2, "TransactWriteItems": 1},
+        "LeadersConsumerFunction": leaders,
+    }
+    later = per_function(stack, meter, at(paid, "op-2", "2026-11-11T11:00:00+08:00", "SO-2"))
+    assert later == {
+        "WebhookFunction": {"PutItem": 1},
+        "PointsConsumerFunction": {"BatchGetItem": 2, "GetItem": 2, "TransactWriteItems": 2},
+        "LeadersConsumerFunction": leaders,
+    }
