@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +29,16 @@ def _aws_sandbox(monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+def log_everything(caplog) -> None:
+    """The root logger and the handlers' own (Powertools) loggers at DEBUG for this test: a
+    Powertools logger keeps the level it was made with, and a test that ran earlier in this
+    process (the demo runs quiet) may have made it at ERROR."""
+    caplog.set_level(logging.DEBUG)
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and getattr(logger, "powertools_handler", None):
+            caplog.set_level(logging.DEBUG, logger=name)
 
 
 def load_event(relative: str):

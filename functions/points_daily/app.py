@@ -10,8 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from omnihub.adapters.aws import client
 from omnihub.clock import default_clock, iso
 from omnihub.observability import powertools
-from omnihub.points.daily import SHARDS
 from omnihub.settings import need, settings
+from omnihub.sharding import POINTS_DUE_SHARDS as SHARDS
 
 logger, tracer, metrics = powertools()
 

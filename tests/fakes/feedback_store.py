@@ -1,27 +1,28 @@
 """FeedbackStore in memory with the adapter's conditions: a feedback is recorded once, only for a
-live member; an episode marker is taken only when the key's previous episode has ended; a batch
-is held once. Every write applies whole under one lock, or not at all."""
+live member, and only while the marks it moves are as it read them; an episode marker is taken
+only when the key's previous episode has ended; a batch is held once. Every write applies whole
+under one lock, or not at all."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from omnihub.clock import iso
 from omnihub.errors import ConcurrentChange
 from omnihub.events.domain import DomainEvent
-from omnihub.feedback.clusters import count_reporters
 from omnihub.feedback.model import (
     BatchHold,
     ClusterKey,
-    Counted,
     Episode,
     FeedbackRecord,
     FeedbackWrite,
-    Observation,
+    Mark,
+    MarkKey,
+    Seen,
     Tally,
 )
 
@@ -30,7 +31,9 @@ from omnihub.feedback.model import (
 class FakeFeedbackStore:
     records: dict[str, FeedbackRecord] = field(default_factory=dict)
     erased_texts: set[str] = field(default_factory=set)
-    observations: list[Observation] = field(default_factory=list)
+    marks: dict[MarkKey, Mark] = field(default_factory=dict)
+    #: Per (tally, bucket): per topic, the reporters whose latest report is in that bucket.
+    buckets: dict[tuple[Tally, date], dict[str, int]] = field(default_factory=dict)
     open_until: dict[ClusterKey, datetime] = field(default_factory=dict)
     episodes: list[Episode] = field(default_factory=list)
     held: dict[str, BatchHold] = field(default_factory=dict)
@@ -40,6 +43,7 @@ class FakeFeedbackStore:
     #: Runs just before a record's conditions are checked (to let another writer in).
     before_record: Callable[[FeedbackWrite], None] | None = None
     writes: int = 0
+    looks: int = 0
     counts: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -55,8 +59,15 @@ class FakeFeedbackStore:
             member = record.member_id
             if member is not None and self.member_is_live and not self.member_is_live(member):
                 raise ConcurrentChange("the member was merged or erased")
+            if any(self.marks.get(m.key) != m.read for m in write.moves):
+                raise ConcurrentChange("a mark moved since it was read")
             self.records[ref] = record
-            self.observations.extend(write.observations)
+            for move in write.moves:
+                self.marks[move.key] = move.mark
+            for change in write.counts:
+                counts = self.buckets.setdefault((change.tally, change.bucket), {})
+                for topic, delta in change.deltas:
+                    counts[topic] = counts.get(topic, 0) + delta
             self._publish(write.events)
             self.writes += 1
             return True
@@ -68,27 +79,42 @@ class FakeFeedbackStore:
             self.published[event.event_id] = event
 
     # -- clusters ----------------------------------------------------------------------------
-    def open_markers(
-        self, keys: Sequence[ClusterKey], hold_batch: str | None, now: datetime
-    ) -> tuple[frozenset[ClusterKey], bool]:
+    def look(
+        self,
+        marks: Sequence[MarkKey],
+        keys: Sequence[ClusterKey],
+        hold_batch: str | None,
+        now: datetime,
+    ) -> Seen:
         with self._lock:
-            open_keys = frozenset(
-                k for k in keys if k in self.open_until and self.open_until[k] > now
+            self.looks += 1
+            return Seen(
+                marks={m: self.marks[m] for m in marks if m in self.marks},
+                open_keys=frozenset(
+                    k for k in keys if k in self.open_until and self.open_until[k] > now
+                ),
+                held=hold_batch is not None and hold_batch in self.held,
             )
-            return open_keys, hold_batch is not None and hold_batch in self.held
 
-    def tally(
-        self, tally: Tally, topics: Collection[str], since: datetime, limit: int
-    ) -> dict[str, Counted]:
-        """The adapter's counting rule (count_reporters) over the rows it would read."""
+    def count(self, windows: Mapping[Tally, Sequence[date]]) -> dict[Tally, dict[str, int]]:
         with self._lock:
             self.counts += 1
-            rows = [
-                (f"{iso(o.at)}#{o.ref}", o.ref, list(o.topics), o.reporter)
-                for o in self.observations
-                if o.tally == tally and o.at >= since
-            ]
-        return count_reporters(iter(rows), topics, limit)
+            sums: dict[Tally, dict[str, int]] = {}
+            for tally, window in windows.items():
+                into = sums.setdefault(tally, {})
+                for bucket in window:
+                    for topic, n in self.buckets.get((tally, bucket), {}).items():
+                        into[topic] = into.get(topic, 0) + n
+            return sums
+
+    def refs(self, key: ClusterKey, since: datetime, limit: int) -> tuple[str, ...]:
+        with self._lock:
+            found = sorted(
+                (iso(mark.at), mark.ref)
+                for at, mark in self.marks.items()
+                if at.key == key and mark.at >= since
+            )
+            return tuple(ref for _, ref in found[:limit])
 
     def open_episodes(self, found: Sequence[tuple[Episode, DomainEvent]]) -> tuple[Episode, ...]:
         with self._lock:

@@ -1,15 +1,14 @@
 """No log line of a whole day's run holds a phone number or a profile value."""
 
-import logging
 import re
 
-from tests.conftest import load_event
+from tests.conftest import load_event, log_everything
 
 E164_CN = re.compile(r"\+86\d{11}")
 
 
 def test_a_day_of_events_and_api_calls_logs_no_personal_data(stack, capfd, caplog):
-    caplog.set_level(logging.DEBUG)
+    log_everything(caplog)
     day = load_event("day/01-identities.json")
     for item in day:
         stack.post_channel_event(item["channel"], item["event"])

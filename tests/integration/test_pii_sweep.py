@@ -12,14 +12,13 @@ for with her phone in the subject, a note and the root cause. The day's own eras
 from __future__ import annotations
 
 import json
-import logging
 from datetime import timedelta
 
 import pytest
 
 from devstack.demo import day_ends, load_day
 from devstack.stack import LocalStack
-from tests.conftest import ROOT
+from tests.conftest import ROOT, log_everything
 
 PHONE = "13900000009"
 TEXT_PHONE = "13912345678"
@@ -63,7 +62,7 @@ def _hits(text: str, needles: list[str]) -> list[str]:
 @pytest.fixture
 def erased_day(capfd, caplog):
     """The sweep's world, after the erasure (the test reads the logs it leaves)."""
-    caplog.set_level(logging.DEBUG)
+    log_everything(caplog)
     entries = load_day(ROOT)
     ends = day_ends(entries)
     with LocalStack.start(ROOT, now=ends, clock_running=False) as stack:

@@ -156,3 +156,19 @@ def test_requests_per_order_paid_per_function(stack, meter):
         "PointsConsumerFunction": {"BatchGetItem": 2, "GetItem": 2, "TransactWriteItems": 2},
         "LeadersConsumerFunction": leaders,
     }
+
+
+def test_requests_per_feedback_event_per_function(stack, meter):
+    """Issue 17: the fixture (a food-safety report with a SKU and a batch, from a known member)
+    costs the feedback consumer at most 4 reads: resolving the member (2 BatchGetItem), the
+    reporter's marks with the open markers (1), and after its one transaction the window's
+    counts of the SKU, the batch and the batch's holds (1); no Query (docs/decisions.md D89)."""
+    per_function(stack, meter, load_event("channel/member-identified.json"))
+    warm = load_event("channel/feedback-received.json")
+    warm = {**warm, "event_id": "fb-warm", "data": {**warm["data"], "feedback_id": "FB-warm"}}
+    per_function(stack, meter, warm)  # an instance's first feedback loads the knowledge base
+    counted = per_function(stack, meter, load_event("channel/feedback-received.json"))
+    feedback = counted["FeedbackConsumerFunction"]
+    assert feedback == {"BatchGetItem": 4, "TransactWriteItems": 1}
+    reads = ("BatchGetItem", "GetItem", "Query", "Scan", "TransactGetItems")
+    assert sum(n for op, n in feedback.items() if op in reads) <= 4

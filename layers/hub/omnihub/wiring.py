@@ -1,7 +1,8 @@
 """Adapters built from settings, once per process and on first use.
 
 Lazy so that importing a handler creates no boto3 client (a test's mock starts first), and a
-function imports only the adapters it touches (each import here is cold-start time).
+function imports only the adapters it touches: every import is inside the function that needs
+it, as each one is cold-start time (tests/unit/test_cold_imports.py pins what stays out).
 """
 
 from __future__ import annotations
@@ -11,35 +12,30 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from omnihub.adapters.aws import client
-from omnihub.adapters.event_log import EventLog
-from omnihub.adapters.parameters import ParameterCache
-from omnihub.backbone import BusEvent
 from omnihub.channels import (
     channel_previous_secret_name,
     channel_secret_name,
     pii_lookup_key_name,
     pii_seal_keys_name,
 )
-from omnihub.events.envelope import Envelope
-from omnihub.identity.ids import (
-    MemberCodes,
-    MemberIds,
-    member_code_key_name,
-    member_id_key_name,
-)
-from omnihub.identity.vault import PiiVault
 from omnihub.settings import need, settings
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
     from omnihub.adapters.bus import EventBridgePublisher
+    from omnihub.adapters.event_log import EventLog
     from omnihub.adapters.feedback_store import DynamoFeedbackStore
     from omnihub.adapters.member_store import DynamoMemberStore
+    from omnihub.adapters.parameters import ParameterCache
     from omnihub.adapters.points_store import DynamoPointsStore
     from omnihub.adapters.ticket_store import DynamoTicketStore
+    from omnihub.backbone import BusEvent
     from omnihub.channel_rules import ChannelRules
+    from omnihub.events.envelope import Envelope
     from omnihub.feedback.knowledge import KnowledgeBase, KnowledgeCache
+    from omnihub.identity.ids import MemberCodes, MemberIds
+    from omnihub.identity.vault import PiiVault
     from omnihub.points.rules import PointsRules
     from omnihub.rulesets import RuleSets
     from omnihub.tickets.policies import SlaPolicies
@@ -47,16 +43,22 @@ if TYPE_CHECKING:
 
 @cache
 def parameters() -> ParameterCache:
+    from omnihub.adapters.parameters import ParameterCache
+
     return ParameterCache(client("ssm"))
 
 
 def member_ids() -> MemberIds:
     """Keyed member ids (only the functions that create members read this key)."""
+    from omnihub.identity.ids import MemberIds, member_id_key_name
+
     return MemberIds.from_b64(parameters().require(member_id_key_name(settings().parameter_path)))
 
 
 def member_codes() -> MemberCodes:
     """The member codes a store presents for a redemption (the member API's key)."""
+    from omnihub.identity.ids import MemberCodes, member_code_key_name
+
     name = member_code_key_name(settings().parameter_path)
     return MemberCodes.from_b64(parameters().require(name))
 
@@ -154,6 +156,8 @@ def forget_knowledge() -> None:
 
 def vault() -> PiiVault:
     """Lookup and sealing keys: only the webhook, which protects what arrives, needs both."""
+    from omnihub.identity.vault import PiiVault
+
     path = settings().parameter_path
     return PiiVault.from_parameters(
         parameters().require(pii_lookup_key_name(path)),
@@ -163,6 +167,8 @@ def vault() -> PiiVault:
 
 def lookup_vault() -> PiiVault:
     """The lookup key alone: the member API finds members, it never unseals (IAM agrees)."""
+    from omnihub.identity.vault import PiiVault
+
     return PiiVault.from_parameters(
         parameters().require(pii_lookup_key_name(settings().parameter_path))
     )
@@ -170,6 +176,8 @@ def lookup_vault() -> PiiVault:
 
 @cache
 def event_log() -> EventLog:
+    from omnihub.adapters.event_log import EventLog
+
     s = settings()
     return EventLog(
         client("dynamodb"), s.event_log_table, timedelta(days=s.event_log_retention_days)
@@ -193,6 +201,8 @@ def publisher() -> EventBridgePublisher:
 
 def channel_envelope(event: BusEvent) -> Envelope:
     """The channel event a bus event carries, fetched from the event log if it was too large."""
+    from omnihub.events.envelope import Envelope
+
     if event.reference:
         return event_log().envelope(event.reference)
     return Envelope.model_validate(event.detail)

@@ -1,34 +1,25 @@
-"""Clusters and batch holds on an in-memory store with the adapter's conditions, and
-the adapter's key design (no hot item)."""
+"""Clusters and batch holds on an in-memory store with the adapter's conditions (the counting
+itself: test_cluster_counts.py)."""
 
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from omnihub.adapters.feedback_store import (
-    SHARDS,
-    observation_pk,
-    observation_row,
-    shard_of,
-)
-from omnihub.clock import VirtualClock
+from omnihub.clock import VirtualClock, business_date
 from omnihub.feedback.classifier import classify
 from omnihub.feedback.clusters import (
     FOOD_SAFETY,
     THRESHOLD,
-    WINDOW,
     cluster_keys,
     cluster_topics,
-    count_reporters,
-    hold_tally,
-    observations,
+    counted_keys,
+    hold_key,
 )
 from omnihub.feedback.knowledge import default_knowledge_base
-from omnihub.feedback.model import ClusterKey, Counted, Incoming, Tally
+from omnihub.feedback.model import ClusterKey, Incoming, Tally
 from omnihub.feedback.routing import route
 from omnihub.feedback.service import receive
 from tests.fakes.feedback_store import FakeFeedbackStore
@@ -136,13 +127,11 @@ def test_a_report_counts_on_its_sku_and_on_its_batch() -> None:
         ClusterKey("sku", "S", "taste_quality"),
         ClusterKey("batch", "B", "taste_quality"),
     ]
-    counted = observations(feedback, classify(RANCID), "food_safety", "mbr_1")
-    assert [(o.tally, o.topics) for o in counted] == [
-        (Tally("sku", "S"), ("taste_quality",)),
-        (Tally("batch", "B"), ("taste_quality",)),
-        (hold_tally("B"), (FOOD_SAFETY,)),
+    assert counted_keys(feedback, classify(RANCID), "food_safety") == [
+        *keys,
+        hold_key("B"),
     ]
-    assert {o.reporter for o in counted} == {"mbr:mbr_1"}
+    assert hold_key("B").topic == FOOD_SAFETY
 
 
 def test_three_reports_on_one_sku_within_seven_days_raise_one_cluster_per_topic() -> None:
@@ -150,7 +139,7 @@ def test_three_reports_on_one_sku_within_seven_days_raise_one_cluster_per_topic(
     day.post(DAMP, sku="RICE-MINI-1KG", at=timedelta(0))
     day.post(DAMP, sku="RICE-MINI-1KG", at=timedelta(days=2))
     assert day.of("cluster.detected") == []
-    third = day.post(DAMP, sku="RICE-MINI-1KG", at=timedelta(days=6, hours=23))
+    third = day.post(DAMP, sku="RICE-MINI-1KG", at=timedelta(days=6, hours=13))  # 23:00, day 7
     assert [(e.key, e.count) for e in third.detection.episodes] == [
         (ClusterKey("sku", "RICE-MINI-1KG", "packaging"), 3),
         (ClusterKey("sku", "RICE-MINI-1KG", "storage"), 3),
@@ -242,7 +231,10 @@ def test_a_replay_counts_nothing_twice_and_raises_nothing() -> None:
     again = receive(day.store, third, lambda: "mbr_3", day.clock)
     assert not again.recorded
     assert day.store.published == published
-    assert len(day.store.observations) == 3
+    assert len(day.store.marks) == 6  # three reporters, packaging and storage
+    assert day.store.buckets == {
+        (Tally("sku", "S"), business_date(START)): {"packaging": 3, "storage": 3}
+    }
 
 
 def test_a_crash_between_the_record_and_the_detection_is_finished_by_the_redelivery() -> None:
@@ -318,7 +310,8 @@ def test_one_customer_reporting_through_two_channels_requests_no_hold() -> None:
     assert other.detection.hold is not None
     (event,) = day.of("batch.hold_requested")
     assert event.data["reports"] == 2
-    assert event.data["feedback_refs"] == ["tmall:FB-1", "miniprogram:FB-2", "tmall:FB-3"]
+    # one reference per reporter: its latest report (the marks carry no history)
+    assert event.data["feedback_refs"] == ["miniprogram:FB-2", "tmall:FB-3"]
 
 
 def test_one_customer_reporting_three_times_is_no_cluster() -> None:
@@ -330,8 +323,11 @@ def test_one_customer_reporting_three_times_is_no_cluster() -> None:
     assert third.detection.episodes == ()
     fourth = day.post(LEAK, sku="S", member="mbr_c")
     assert {e.key.topic for e in fourth.detection.episodes} == {"leakage", "packaging"}
-    assert {e.count for e in fourth.detection.episodes} == {3}  # reporters; five refs
-    assert {len(e.feedback_refs) for e in fourth.detection.episodes} == {5}
+    assert {e.count for e in fourth.detection.episodes} == {3}  # reporters: one ref each
+    # at one instant the first report stays the reporter's mark
+    assert {e.feedback_refs for e in fourth.detection.episodes} == {
+        ("tmall:FB-1", "tmall:FB-4", "tmall:FB-5")
+    }
 
 
 def test_reports_without_a_member_each_count_on_their_own() -> None:
@@ -341,40 +337,3 @@ def test_reports_without_a_member_each_count_on_their_own() -> None:
         feedback = Incoming("jd", f"A-{n}", LEAK, "review", f"jd:a-{n}", START, START, sku="S")
         receive(store, feedback, lambda: None, clock)
     assert len(store.events_of("cluster.detected")) == 2
-
-
-def test_the_counting_rule_counts_reporters_and_keeps_the_oldest_refs() -> None:
-    rows = [
-        ("2026-11-11T03:00:00.000Z#c", "c", ["packaging"], "mbr:1"),
-        ("2026-11-11T01:00:00.000Z#a", "a", ["packaging", "leakage"], "mbr:1"),
-        ("2026-11-11T02:00:00.000Z#b", "b", ["leakage"], "ref:b"),
-    ]
-    counted = count_reporters(iter(rows), ["packaging", "leakage", "storage"], limit=1)
-    assert counted == {
-        "packaging": Counted(1, ("a",)),
-        "leakage": Counted(2, ("a",)),
-        "storage": Counted(0, ()),
-    }
-
-
-# --- the adapter's key design ------------------------------------------------------------------
-
-
-def test_observations_of_one_busy_sku_spread_evenly_over_the_shards() -> None:
-    spread = Counter(shard_of(f"tmall:FB-{n}") for n in range(8000))
-    assert set(spread) == set(range(SHARDS))
-    assert max(spread.values()) < 1.15 * 8000 / SHARDS
-    assert min(spread.values()) > 0.85 * 8000 / SHARDS
-
-
-def test_an_observation_row_is_keyed_by_shard_and_time_and_expires_after_the_window() -> None:
-    feedback = Incoming("tmall", "FB-1", DAMP, "review", "tmall:e", START, START, sku="S")
-    (observation,) = observations(feedback, classify(DAMP), "complaint", "mbr_1")
-    row = observation_row(observation)
-    assert row["pk"] == observation_pk(Tally("sku", "S"), shard_of("tmall:FB-1"))
-    assert row["pk"] == f"CL#sku#S#{shard_of('tmall:FB-1')}"
-    assert row["sk"] == "2026-11-11T02:00:00.000Z#tmall:FB-1"
-    assert (row["topics"], row["reporter"]) == (["packaging", "storage"], "mbr:mbr_1")
-    assert row["expires_at"] > int((START + WINDOW).timestamp())
-    assert observation_pk(hold_tally("B1"), 3) == "FS#B1#3"
-    assert THRESHOLD == 3

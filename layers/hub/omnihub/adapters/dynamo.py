@@ -4,28 +4,83 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence, Set
+from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from omnihub.errors import AlreadyApplied, ConcurrentChange
 
-_SERIALIZER = TypeSerializer()
-_DESERIALIZER = TypeDeserializer()
 MAX_TRANSACTION_ITEMS = 100
 _RACE_CODES = {"ConditionalCheckFailed", "TransactionConflict"}
+# DynamoDB's number type: 38 digits, exponent -130..125; a number it would round is refused
+_NUMBERS = Context(
+    Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow]
+)
 
 
 def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
     """A plain dict (str, int, bool, list, dict, None) as DynamoDB attribute values."""
-    return {k: _SERIALIZER.serialize(v) for k, v in item.items() if v is not None}
+    return {k: _serialize(v) for k, v in item.items() if v is not None}
 
 
 def from_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
     """Attribute values back to plain Python; numbers come back as int where they are whole."""
-    return {k: _plain(_DESERIALIZER.deserialize(v)) for k, v in attributes.items()}
+    return {k: _plain(_deserialize(v)) for k, v in attributes.items()}
+
+
+def _serialize(value: Any) -> dict[str, Any]:
+    """boto3's TypeSerializer rules, without importing boto3 (its import is cold-start time):
+    floats are refused (DynamoDB numbers are decimals), a set's members must be of one type."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": _number(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
+    if isinstance(value, Set):
+        if all(isinstance(v, int | Decimal) and not isinstance(v, bool) for v in value):
+            return {"NS": [_number(v) for v in value]}
+        if all(isinstance(v, str) for v in value):
+            return {"SS": list(value)}
+        if all(isinstance(v, bytes | bytearray) for v in value):
+            return {"BS": [bytes(v) for v in value]}
+    elif isinstance(value, Mapping):
+        return {"M": {str(k): _serialize(v) for k, v in value.items()}}
+    elif isinstance(value, list | tuple):
+        return {"L": [_serialize(v) for v in value]}
+    raise TypeError(f"Unsupported type {type(value)!r} for value {value!r}")
+
+
+def _number(value: int | Decimal) -> str:
+    number = str(_NUMBERS.create_decimal(value))
+    if number in ("Infinity", "NaN"):
+        raise TypeError("Infinity and NaN not supported")
+    return number
+
+
+def _deserialize(value: Mapping[str, Any]) -> Any:
+    ((kind, raw),) = value.items()
+    if kind in ("S", "BOOL", "B"):
+        return raw
+    if kind == "N":
+        return _NUMBERS.create_decimal(raw)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: _deserialize(v) for k, v in raw.items()}
+    if kind == "L":
+        return [_deserialize(v) for v in raw]
+    if kind == "SS" or kind == "BS":
+        return set(raw)
+    if kind == "NS":
+        return {_NUMBERS.create_decimal(v) for v in raw}
+    raise TypeError(f"Dynamodb type {kind} is not supported")
 
 
 def _plain(value: Any) -> Any:

@@ -6,27 +6,36 @@ Keys:
                   suggestion also carries gsi1pk=BOARD, gsi1sk=<received_at>#<ref>
 - member's file   pk=MFB#<member_id>  sk=<received_at>#<ref>   the reading, never the text;
                   both carry `via`, the lineage that brought it (moves read it from here)
-- observation     pk=CL#<scope>#<key>#<shard 0..7>  sk=<received_at>#<ref>   (TTL) one row per
-                  report and SKU or batch: its `topics` and its `reporter`; food-safety
-                  reports on a batch (holds) under pk=FS#<batch_no>#<shard 0..7>
+- reporter mark   pk=MK#<scope>#<key>#<topic>  sk=<reporter>   (TTL) `last_at` and `ref` of the
+                  reporter's latest report under the key (topic food_safety: a batch's hold)
+- day count       pk=CNT#<scope>#<key>#<shard>  sk=D#<Shanghai day>   (TTL) one number per
+                  topic: the reporters (of that shard) whose latest report is on that day
+- quarter count   pk=FSC#<batch_no>  sk=Q#<first day of the Shanghai quarter>   (TTL)
+                  `food_safety`, the same for holds
 - open episode    pk=EP#<scope>#<key>#<topic>  sk=EPISODE    `until`: no second alarm before
 - cluster         pk=CLUSTER#<cluster_id>  sk=CLUSTER  gsi1pk=CLUSTER gsi1sk=<detected_at>#<id>
 - batch hold      pk=HOLD#<batch_no>  sk=HOLD  gsi1pk=HOLD gsi1sk=<requested_at>#<batch_no>
 
-No hot item at a Double 11 peak: a busy SKU's reports land on SHARDS partitions (by a hash of
-the report), each written a few times a second at most, and are counted with one strongly
-consistent Query per shard over the window (its rows' topics and reporters, projected), for all
-of a report's topics at once; nothing is incremented. The only
-single items are the episode and hold markers, written once per episode or batch, and the
-CLUSTER, HOLD and BOARD index partitions, written only when a cluster is detected, a hold is
-requested or a customer makes a suggestion (tens a second at the very most).
+Nothing grows with traffic inside an item: a mark is one reporter's, a count item holds at most
+one number per topic (under 100 bytes after any number of reports). Before its transaction a
+report reads its marks with the open markers (one BatchGetItem); after it, one strongly
+consistent BatchGetItem reads every bucket of its tallies' windows (7 days of its SKU, 7 of its
+batch, 9 quarters of the batch's holds: 23 keys, 23 read units). A day item takes one update
+per report on its SKU or batch that day (2 WCU in a transaction: 500 reports/s per SKU before
+DynamoDB's 1,000 WCU/s per partition); reports racing on one item get TransactionConflict and
+are read and written again. COUNT_SHARDS would spread the reporters over that many items per day
+(by a hash of the reporter, so an increment and its later decrement meet in one item) at that
+many times the count's keys and read units; one is enough at the rates of docs/capacity.md.
+The marks of a key are queried only when it raises, for the references. The episode and hold
+markers are written once per episode or batch; the CLUSTER, HOLD and BOARD index partitions
+only when a cluster is detected, a hold is requested or a customer makes a suggestion (tens a
+second at the very most).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,22 +45,26 @@ from omnihub.adapters.dynamo import batch_get, from_attributes, to_attributes, t
 from omnihub.adapters.event_log import outbox_put
 from omnihub.adapters.member_checks import lineage_still_with, still_live
 from omnihub.adapters.member_store import member_key
-from omnihub.clock import iso
+from omnihub.clock import iso, parse_iso
 from omnihub.errors import ConcurrentChange
 from omnihub.events.domain import DomainEvent
-from omnihub.feedback.clusters import count_reporters
 from omnihub.feedback.model import (
     BatchHold,
     ClusterKey,
-    Counted,
+    CountChange,
     Episode,
     FeedbackRecord,
     FeedbackWrite,
-    Observation,
+    Mark,
+    MarkKey,
+    MarkMove,
+    Seen,
     Tally,
 )
+from omnihub.sharding import shard_of
 
-SHARDS = 8
+#: Day-count items per tally and day: a reporter's moves all go to one, by its hash.
+COUNT_SHARDS = 1
 #: Actions per episode in its transaction: the marker, the cluster, the event.
 EPISODE_ACTIONS = 3
 FEEDBACK_SK = "FB"
@@ -89,25 +102,65 @@ def member_feedback_pk(member_id: str) -> str:
     return f"MFB#{member_id}"
 
 
-def shard_of(ref: str) -> int:
-    """A report's shard: spread evenly, and the same for the same report on every retry."""
-    return int(hashlib.sha256(ref.encode()).hexdigest()[:8], 16) % SHARDS
+def mark_key(at: MarkKey) -> dict[str, str]:
+    key = at.key
+    return {"pk": f"MK#{key.scope}#{key.key}#{key.topic}", "sk": at.reporter}
 
 
-def observation_pk(tally: Tally, shard: int) -> str:
+def count_key(tally: Tally, bucket: date, shard: int) -> dict[str, str]:
+    """A bucket's count item: a day of a tally's shard, or a quarter of a batch's holds."""
     if tally.kind == "food_safety":
-        return f"FS#{tally.key}#{shard}"
-    return f"CL#{tally.scope}#{tally.key}#{shard}"
+        return {"pk": f"FSC#{tally.key}", "sk": f"Q#{bucket.isoformat()}"}
+    return {"pk": f"CNT#{tally.scope}#{tally.key}#{shard}", "sk": f"D#{bucket.isoformat()}"}
 
 
-def observation_row(observation: Observation) -> dict[str, Any]:
+def count_shards(tally: Tally) -> int:
+    """Food-safety reports are few per batch: its quarters are not sharded."""
+    return 1 if tally.kind == "food_safety" else COUNT_SHARDS
+
+
+def reporter_shard(tally: Tally, reporter: str) -> int:
+    return shard_of(reporter, count_shards(tally))
+
+
+def _expires(when: datetime) -> int:
+    return int(when.timestamp())
+
+
+def mark_put(table: str, move: MarkMove) -> dict[str, Any]:
+    """The mark moved to this report, conditional on it being what was read."""
+    item = {
+        **mark_key(move.key),
+        "last_at": iso(move.mark.at),
+        "ref": move.mark.ref,
+        "expires_at": _expires(move.keep_until),
+    }
+    put: dict[str, Any] = {"TableName": table, "Item": to_attributes(item)}
+    if move.read is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "last_at = :read"
+        put["ExpressionAttributeValues"] = {":read": {"S": iso(move.read.at)}}
+    return {"Put": put}
+
+
+def count_update(table: str, change: CountChange, reporter: str) -> dict[str, Any]:
+    """ADD each topic's delta to the bucket's item (in the reporter's shard); its TTL is set."""
+    names = {f"#t{n}": topic for n, (topic, _) in enumerate(change.deltas)}
+    values: dict[str, Any] = {
+        f":d{n}": {"N": str(delta)} for n, (_, delta) in enumerate(change.deltas)
+    }
+    values[":exp"] = {"N": str(_expires(change.keep_until))}
+    adds = ", ".join(f"#t{n} :d{n}" for n in range(len(change.deltas)))
+    shard = reporter_shard(change.tally, reporter)
     return {
-        "pk": observation_pk(observation.tally, shard_of(observation.ref)),
-        "sk": f"{iso(observation.at)}#{observation.ref}",
-        "ref": observation.ref,
-        "topics": list(observation.topics),
-        "reporter": observation.reporter,
-        "expires_at": int((observation.at + observation.keep_for).timestamp()),
+        "Update": {
+            "TableName": table,
+            "Key": to_attributes(count_key(change.tally, change.bucket, shard)),
+            "UpdateExpression": f"SET expires_at = :exp ADD {adds}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
     }
 
 
@@ -213,7 +266,11 @@ class DynamoFeedbackStore:
                     lineage_still_with(self._members_table, record.via, record.member_id)
                 )
             actions.append(self._put(member_feedback_item(record, record.member_id)))
-        actions.extend(self._put(observation_row(o)) for o in write.observations)
+        actions.extend(mark_put(self._table, move) for move in write.moves)
+        reporters = {move.key.reporter for move in write.moves}
+        if write.counts:
+            (reporter,) = reporters  # one report, one reporter
+            actions.extend(count_update(self._table, c, reporter) for c in write.counts)
         actions.extend(outbox_put(self._event_log_table, e) for e in write.events)
         try:
             self._client.transact_write_items(TransactItems=actions)
@@ -234,52 +291,74 @@ class DynamoFeedbackStore:
         return {"Put": {"TableName": self._table, "Item": to_attributes(item)}}
 
     # -- clusters and holds ------------------------------------------------------------------
-    def open_markers(
-        self, keys: Sequence[ClusterKey], hold_batch: str | None, now: datetime
-    ) -> tuple[frozenset[ClusterKey], bool]:
-        wanted = [episode_key(k) for k in keys]
+    def look(
+        self,
+        marks: Sequence[MarkKey],
+        keys: Sequence[ClusterKey],
+        hold_batch: str | None,
+        now: datetime,
+    ) -> Seen:
+        wanted = [mark_key(m) for m in marks] + [episode_key(k) for k in keys]
         if hold_batch is not None:
             wanted.append(hold_key(hold_batch))
         if not wanted:
-            return frozenset(), False
-        rows = {row["pk"]: row for row in batch_get(self._client, self._table, wanted)}
-        moment = iso(now)
-        open_keys = frozenset(
-            k
-            for k in keys
-            if (row := rows.get(episode_key(k)["pk"])) is not None and row["until"] > moment
-        )
-        held = hold_batch is not None and hold_key(hold_batch)["pk"] in rows
-        return open_keys, held
+            return Seen()
+        rows = {
+            (row["pk"], row["sk"]): row
+            for row in batch_get(self._client, self._table, wanted, consistent=True)
+        }
 
-    def _tally_pages(
-        self, tally: Tally, shard: int, since: datetime
-    ) -> Iterator[tuple[str, str, list[str], str]]:
+        def row(key: Mapping[str, str]) -> dict[str, Any] | None:
+            return rows.get((key["pk"], key["sk"]))
+
+        found = {m: r for m in marks if (r := row(mark_key(m))) is not None}
+        moment = iso(now)
+        return Seen(
+            marks={m: Mark(parse_iso(r["last_at"]), r["ref"]) for m, r in found.items()},
+            open_keys=frozenset(
+                k for k in keys if (r := row(episode_key(k))) is not None and r["until"] > moment
+            ),
+            held=hold_batch is not None and row(hold_key(hold_batch)) is not None,
+        )
+
+    def count(self, windows: Mapping[Tally, Sequence[date]]) -> dict[Tally, dict[str, int]]:
+        """One strongly consistent BatchGetItem over every shard of every bucket asked."""
+        owner: dict[tuple[str, str], Tally] = {}
+        for tally, buckets in windows.items():
+            for bucket in buckets:
+                for shard in range(count_shards(tally)):
+                    key = count_key(tally, bucket, shard)
+                    owner[(key["pk"], key["sk"])] = tally
+        keys = [{"pk": pk, "sk": sk} for pk, sk in owner]
+        sums: dict[Tally, dict[str, int]] = {tally: {} for tally in windows}
+        for item in batch_get(self._client, self._table, keys, consistent=True):
+            into = sums[owner[(item["pk"], item["sk"])]]
+            for name, value in item.items():
+                if name not in ("pk", "sk", "expires_at"):
+                    into[name] = into.get(name, 0) + int(value)
+        return sums
+
+    def refs(self, key: ClusterKey, since: datetime, limit: int) -> tuple[str, ...]:
         request: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND sk >= :since",
+            "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "last_at >= :since",
             "ExpressionAttributeValues": {
-                ":pk": {"S": observation_pk(tally, shard)},
+                ":pk": {"S": mark_key(MarkKey(key, ""))["pk"]},
                 ":since": {"S": iso(since)},
             },
-            "ProjectionExpression": "sk, #ref, topics, reporter",
+            "ProjectionExpression": "#ref, last_at",
             "ExpressionAttributeNames": {"#ref": "ref"},
             "ConsistentRead": True,
         }
+        found: list[tuple[str, str]] = []
         while True:
             page = self._client.query(**request)
-            for item in page.get("Items", []):
-                row = from_attributes(item)
-                yield row["sk"], row["ref"], list(row.get("topics", [])), row["reporter"]
+            found.extend((i["last_at"]["S"], i["ref"]["S"]) for i in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
-                return
+                break
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def tally(
-        self, tally: Tally, topics: Collection[str], since: datetime, limit: int
-    ) -> dict[str, Counted]:
-        rows = (row for shard in range(SHARDS) for row in self._tally_pages(tally, shard, since))
-        return count_reporters(rows, topics, limit)
+        return tuple(ref for _, ref in sorted(found)[:limit])
 
     def open_episodes(self, found: Sequence[tuple[Episode, DomainEvent]]) -> tuple[Episode, ...]:
         """One transaction for all of a report's new episodes; a marker whose episode another

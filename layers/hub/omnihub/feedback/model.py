@@ -1,10 +1,12 @@
-"""What the feedback capability keeps and writes: the feedback record, cluster observations,
-episodes and batch holds. Plain values; the adapter owns key formats and conditions."""
+"""What the feedback capability keeps and writes: the feedback record, reporter marks and
+bucket counts for clusters, episodes and batch holds. Plain values; the adapter owns key formats
+and conditions."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 
 from omnihub.clock import iso
@@ -101,26 +103,52 @@ class Tally:
         return ClusterKey(self.scope, self.key, topic)
 
 
+@dataclass(frozen=True, order=True)
+class MarkKey:
+    """One reporter under one key (a cluster key, or a batch's food-safety hold key)."""
+
+    key: ClusterKey
+    reporter: str
+
+
 @dataclass(frozen=True)
-class Observation:
-    """One report on a tally, counted under each of its topics, once per reporter (the member,
-    or the report itself when it has none); it expires when it can no longer count."""
+class Mark:
+    """A reporter's latest report under a key: when it was received, and which it was."""
+
+    at: datetime
+    ref: str
+
+
+@dataclass(frozen=True)
+class MarkMove:
+    """This report becomes its reporter's latest under `key`: the mark moves to it from `read`
+    (None: the reporter had no mark), conditional on the mark still being `read`."""
+
+    key: MarkKey
+    read: Mark | None
+    mark: Mark
+    keep_until: datetime
+
+
+@dataclass(frozen=True)
+class CountChange:
+    """Per topic, how many more (or fewer) reporters have their latest report in one bucket
+    (a Shanghai day, or a month for holds) of a tally."""
 
     tally: Tally
-    topics: tuple[str, ...]
-    reporter: str
-    ref: str
-    at: datetime
-    keep_for: timedelta
+    bucket: date
+    deltas: tuple[tuple[str, int], ...]
+    keep_until: datetime
 
 
 @dataclass(frozen=True)
-class Counted:
-    """One topic of a tally over a window: distinct reporters, and its reports' references
-    (oldest first, at most the limit asked)."""
+class Seen:
+    """What a report reads before it is written: its reporter's marks, the keys whose episode
+    is open, and whether its batch is held."""
 
-    reporters: int = 0
-    refs: tuple[str, ...] = ()
+    marks: Mapping[MarkKey, Mark] = field(default_factory=dict)
+    open_keys: frozenset[ClusterKey] = frozenset()
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,7 +156,8 @@ class FeedbackWrite:
     """Everything one new piece of feedback writes, in one transaction."""
 
     record: FeedbackRecord
-    observations: tuple[Observation, ...] = ()
+    moves: tuple[MarkMove, ...] = ()
+    counts: tuple[CountChange, ...] = ()
     events: tuple[DomainEvent, ...] = ()
 
 

@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from omnihub.events.domain import DomainEvent
 from omnihub.feedback.model import (
     BatchHold,
     ClusterKey,
-    Counted,
     Episode,
     FeedbackWrite,
+    MarkKey,
+    Seen,
     Tally,
 )
 
 
 class ClusterStore(Protocol):
-    def open_markers(
-        self, keys: Sequence[ClusterKey], hold_batch: str | None, now: datetime
-    ) -> tuple[frozenset[ClusterKey], bool]:
-        """The keys whose episode is still open at `now`, and whether the batch is held."""
+    def look(
+        self,
+        marks: Sequence[MarkKey],
+        keys: Sequence[ClusterKey],
+        hold_batch: str | None,
+        now: datetime,
+    ) -> Seen:
+        """One strongly consistent read before a report is written: the marks asked (those
+        that exist), the keys whose episode is still open at `now`, whether the batch is held."""
         ...
 
-    def tally(
-        self, tally: Tally, topics: Collection[str], since: datetime, limit: int
-    ) -> dict[str, Counted]:
-        """For each topic asked, the distinct reporters observed under it on `tally` since
-        `since` (strongly consistent) and the references of those reports, oldest first, at
-        most `limit`. One read of the tally serves every topic."""
+    def count(self, windows: Mapping[Tally, Sequence[date]]) -> dict[Tally, dict[str, int]]:
+        """Per tally and topic, the reporters counted in the buckets asked, summed (strongly
+        consistent; one read serves every tally)."""
+        ...
+
+    def refs(self, key: ClusterKey, since: datetime, limit: int) -> tuple[str, ...]:
+        """The references of the marks under `key` received at `since` or later, oldest
+        first, at most `limit` (read only when a key raises)."""
         ...
 
     def open_episodes(self, found: Sequence[tuple[Episode, DomainEvent]]) -> tuple[Episode, ...]:
@@ -44,9 +52,10 @@ class ClusterStore(Protocol):
 
 class FeedbackStore(ClusterStore, Protocol):
     def record(self, write: FeedbackWrite) -> bool:
-        """Write the feedback, its observations and its events atomically. False (and nothing
-        written) when this feedback was recorded before. ConcurrentChange when its member was
-        merged or erased meanwhile (resolve again) or another writer got in the way."""
+        """Write the feedback, its mark moves and count changes, and its events atomically.
+        False (and nothing written) when this feedback was recorded before. ConcurrentChange
+        (nothing written) when its member was merged or erased meanwhile (resolve again), a
+        mark is no longer what was read, or another writer got in the way: read again."""
         ...
 
     def recent_feedback(self, member_id: str, limit: int) -> list[dict[str, Any]]:

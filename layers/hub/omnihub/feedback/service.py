@@ -1,11 +1,13 @@
 """The feedback capability's use cases: receive a piece of feedback; follow merges, un-merges
 and erasure.
 
-`receive` classifies and routes once (both pure), then writes the feedback record, its cluster
-observations and its routing events in one transaction that is conditional on the feedback being
-new and on its member still being live. A replay writes nothing and publishes nothing; a member
-merged or erased meanwhile is resolved again. Cluster and hold detection follow the commit (see
-`clusters`), also on a replay, so a crash between the two is finished by the redelivery.
+`receive` classifies and routes once (both pure), reads its reporter's marks (with the open
+episodes, in one read), then writes the feedback record, its mark moves and count changes and its
+routing events in one transaction that is conditional on the feedback being new, on its member
+still being live and on the marks being as read. A replay writes nothing and publishes nothing; a
+member merged or erased meanwhile, or a racing report of the same reporter, is read again.
+Cluster and hold detection follow the commit (see `clusters`), also on a replay, so a crash
+between the two is finished by the redelivery.
 
 The record keeps `via`, the lineage of the identity that brought it (`Resolution.via`). Merges
 and un-merges both move each feedback to where that lineage belongs now (`follow_member`), so
@@ -16,13 +18,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from omnihub.clock import Clock
 from omnihub.errors import ConcurrentChange
 from omnihub.feedback.classifier import Classification, classify
-from omnihub.feedback.clusters import Detection, detect, observations
+from omnihub.feedback.clusters import (
+    Detection,
+    cluster_keys,
+    count_changes,
+    counted_keys,
+    detect,
+    plan_marks,
+    reporter_of,
+)
 from omnihub.feedback.knowledge import KnowledgeBase, default_knowledge_base
-from omnihub.feedback.model import FeedbackRecord, FeedbackWrite, Incoming
+from omnihub.feedback.model import FeedbackRecord, FeedbackWrite, Incoming, MarkKey, Seen
 from omnihub.feedback.ports import FeedbackStore
 from omnihub.feedback.routing import Route, route, routing_events
 from omnihub.identity.chain import live_root, rightful_root
@@ -80,13 +91,36 @@ def receive(
         )
         events = tuple(routing_events(decided, c, feedback, member_id, now, via))
         try:
-            counted = observations(feedback, c, decided.outcome, member_id)
-            recorded = store.record(FeedbackWrite(record, counted, events))
+            reporter = reporter_of(feedback, member_id)
+            keys = counted_keys(feedback, c, decided.outcome)
+            seen = _look(store, feedback, c, decided.outcome, reporter, now)
+            moves = plan_marks(keys, reporter, seen.marks, feedback)
+            write = FeedbackWrite(record, moves, count_changes(moves), events)
+            recorded = store.record(write)
         except ConcurrentChange:
             continue
-        detection = detect(store, feedback, c, decided.outcome, clock.now())
+        detection = detect(store, feedback, c, decided.outcome, clock.now(), seen)
         return Received(recorded, member_id, c, decided, detection)
     raise ConcurrentChange("the feedback's member kept changing; the event will be retried")
+
+
+def _look(
+    store: FeedbackStore,
+    feedback: Incoming,
+    c: Classification,
+    outcome: str,
+    reporter: str,
+    now: datetime,
+) -> Seen:
+    """The reporter's marks under every key the report counts under, and the open markers:
+    one read, none for a report that counts nowhere."""
+    keys = counted_keys(feedback, c, outcome)
+    if not keys:
+        return Seen()
+    hold_batch = feedback.batch_no if c.risk == "high" else None
+    return store.look(
+        [MarkKey(k, reporter) for k in keys], cluster_keys(feedback, c, outcome), hold_batch, now
+    )
 
 
 def follow_member(store: FeedbackStore, members: MemberStore, member_id: str) -> int:

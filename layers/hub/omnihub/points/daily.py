@@ -28,7 +28,7 @@ from omnihub.points.months import add_months, expiry_instant, month_of, notice_i
 from omnihub.points.ports import DueKind, PointsStore
 from omnihub.points.rules import PointsRules, tier_rank
 
-SHARDS = 16
+SHARDS = sharding.POINTS_DUE_SHARDS
 
 
 def shard_of(key: str) -> int:

@@ -1,0 +1,65 @@
+"""What a handler's import must not pull in: every module here is cold-start time for a call the
+first request does not make (docs/performance.md, "Cold start").
+
+A property of every function in the template, each imported in a fresh process with the
+environment Lambda gives it (tracing on, as deployed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devstack.functions import lambda_environment
+from devstack.template import load_model
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = load_model(ROOT)
+
+#: Never at cold start: boto3 and s3transfer (clients come from botocore, omnihub.adapters.aws),
+#: cryptography (only sealing or unsealing PII needs it, omnihub.identity.vault), requests (the
+#: tracer patches botocore and http.client only, omnihub.observability).
+NEVER = frozenset({"boto3", "s3transfer", "cryptography", "requests"})
+#: Functions whose first request parses no model: no pydantic either.
+NO_MODELS = frozenset({"OutboxForwarderFunction", "PointsDailyFunction"})
+
+PROBE = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["handler"] = module
+spec.loader.exec_module(module)
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def _top_level_modules_after_import(logical_id: str) -> set[str]:
+    spec = MODEL.functions[logical_id]
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'layers/hub'}{os.pathsep}{ROOT}",
+        "AWS_DEFAULT_REGION": MODEL.pseudo.region,
+        **lambda_environment(spec, MODEL),
+    }
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    out = subprocess.run(  # noqa: S603 - our own interpreter and probe
+        [sys.executable, "-c", PROBE, str(ROOT / spec.code_uri / "app.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("logical_id", sorted(MODEL.functions))
+def test_a_handler_imports_nothing_its_first_request_does_not_need(logical_id: str) -> None:
+    imported = _top_level_modules_after_import(logical_id)
+    assert imported & NEVER == set()
+    if logical_id in NO_MODELS:
+        assert "pydantic" not in imported
