@@ -53,12 +53,12 @@ classify: $(VENV)/.installed ## Classify JSON Lines: make -s classify < in.jsonl
 	@$(PY) -m omnihub.feedback.cli
 
 .PHONY: eval-classifier
-eval-classifier: $(VENV)/.installed ## Sentiment accuracy on the held-out dev split, risk recall
-	@$(PY) scripts/eval_classifier.py
+eval-classifier: $(VENV)/.installed ## Every measure on the frozen test part, confusion tables, worst misses; writes docs/performance.*
+	@$(PY) scripts/eval_classifier.py --docs
 
 .PHONY: train-classifier
-train-classifier: $(VENV)/.installed ## Rebuild the sentiment model and compact dictionary from ../shared/data
-	@$(PY) scripts/train_sentiment.py
+train-classifier: $(VENV)/.installed ## Rebuild the compact dictionary and the trained heads from ../shared/data and data/feedback-dev
+	@$(PY) scripts/train_classifier.py
 
 .PHONY: bench
 bench: $(VENV)/.installed ## The performance report: docs/performance.md and docs/performance.json

@@ -119,7 +119,7 @@ def cold(name: str, mode: str, runs: int, pycache: Path) -> dict[str, float]:
 
 def bench_texts(limit: int) -> list[str]:
     """About `limit` dev-split reviews (never trained on), or a fixed list without the data."""
-    from train_sentiment import DEFAULT_DATA, is_dev, load_rows
+    from train_classifier import DEFAULT_DATA, is_dev, load_rows
 
     if DEFAULT_DATA.exists():
         texts = [r["text"] for r in load_rows(DEFAULT_DATA) if is_dev(r["text"])]

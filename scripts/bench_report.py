@@ -258,24 +258,58 @@ def render(f: dict[str, Any]) -> str:
         )
     acc = f.get("classifier_accuracy")
     out += [
-        "`python scripts/eval_classifier.py`: sentiment on the held-out dev split of",
-        "`../shared/data/reviews` (never trained on); food-safety risk on hand-written cases.",
+        "`make -s eval-classifier` (`python scripts/eval_classifier.py --docs`): the frozen test",
+        "part of data/feedback-dev (labelled by the guide, never trained or tuned on), and",
+        "sentiment on the reviews' dev split. How the set was built: data/feedback-dev/README.md.",
         "",
     ]
-    if _failed(acc):
-        out += [f"Failed: {_failed(acc)}", ""]
+    if _failed(acc) or "measures" not in (acc or {}):
+        out += [f"Failed: {_failed(acc) or 'no figures'}", ""]
     else:
-        groups = acc["sentiment"]["accuracy"]
+        test, m = acc["frozen_test"], acc["measures"]
+        out += [f"{test['texts']:,} texts, {test['high']} of them high risk.", ""]
         out += _table(
-            ["group", "reviews", "model", "classifier"],
-            [[g, v["n"], v["model"], v["classifier"]] for g, v in groups.items()],
+            ["measure", "today", "goal", "met"],
+            [[k, m[k], f"≥ {g}", "yes" if m[k] >= g else "no"] for k, g in acc["goals"].items()],
         )
-        risk = acc["risk"]
+        out += _table(
+            ["intent", "recall"],
+            [
+                [k.removeprefix("intent_recall_"), v]
+                for k, v in m.items()
+                if k.startswith("intent_recall_")
+            ],
+        )
+        for name, table in acc["confusion"].items():
+            answers = sorted({a for row in table.values() for a in row})
+            out += [f"Confusion, {name} (rows: label; columns: answer):", ""]
+            out += _table(
+                ["label", *answers],
+                [[g, *(row.get(a, 0) for a in answers)] for g, row in table.items()],
+            )
         out += [
-            f"Risk: recall {risk['recall']}, false-alarm rate {risk['false_alarm_rate']} "
-            f"on {risk['cases']} cases.",
+            "The 20 worst misses (text ids of data/feedback-dev; the note is the labeller's):",
             "",
         ]
+        out += _table(
+            ["id", "cost", "label", "answer", "note"],
+            [
+                [
+                    x["id"],
+                    x["cost"],
+                    f"{x['expected']['risk']}/{x['expected']['intent']}/"
+                    f"{x['expected']['sentiment']}/{x['expected']['topics'][0]}",
+                    f"{x['got']['risk']}/{x['got']['intent']}/"
+                    f"{x['got']['sentiment']}/{x['got']['topics'][0]}",
+                    x["note"].replace("|", "/")[:90],
+                ]
+                for x in acc["worst_misses"]
+            ],
+        )
+        out += _table(
+            ["reviews' dev split", "reviews", "sentiment (score ≥ 0.5)"],
+            [[g, v["n"], v["binary"]] for g, v in acc["reviews_dev"].items()],
+        )
     cap = f.get("capacity")
     out += ["## Capacity plan (summary)", ""]
     if _failed(cap):

@@ -39,7 +39,7 @@ from omnihub.feedback.service import receive
 #: 22:00 in Shanghai: a day boundary two hours on.
 START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 TEXTS = (
-    "小包装米易受潮",  # packaging and more
+    "包装破了，米也受潮了",  # packaging and more
     "瓶盖漏油，箱子都湿了",  # packaging, leakage
     "花生油有哈喇味，怀疑变质了",  # food safety
     "米很香，孩子爱吃，下次还买",  # praise: counts nowhere

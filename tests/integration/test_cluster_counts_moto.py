@@ -20,7 +20,7 @@ from omnihub.identity.model import IdentityChange, Member
 from tests.fakes.cluster_reference import START, histories, replay, topics_of
 
 _RUN = itertools.count()
-DAMP = "小包装米易受潮"
+DAMP = "包装破了，米也受潮了"
 TOPICS = topics_of(DAMP)
 STORE_FIELDS = ("client", "table", "event_log_table", "members_table")
 

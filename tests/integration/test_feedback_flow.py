@@ -24,7 +24,7 @@ RANCID = "花生油有哈喇味，怀疑变质了"
 MOULDY = "这批油闻着有股霉味，吃了以后拉肚子"
 LEAKING = "油桶漏油了，箱子里全是油"
 SMOKE_POINT = "高油酸花生油的烟点是多少？"
-DAMP = "小包装米易受潮"
+DAMP = "包装破了，米也受潮了"
 
 
 def feedback(event_id: str, text: str, *, phone: str = "13800000001", **data: Any) -> dict:

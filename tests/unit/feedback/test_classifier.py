@@ -245,7 +245,7 @@ def test_negated_defects_alone_are_no_complaint() -> None:
 
 
 def test_text_without_signal_is_neutral_at_one_half() -> None:
-    for text in ("", "   ", "!!!", "🙂", "zzzzqqqq"):
+    for text in ("", "   ", "!!!", "🙂", "ꙮꙮꙮꙮ"):  # ("qq" is a word the model knows)
         result = classify(text)
         assert result.sentiment == "neu", text
         assert result.score == 0.5
@@ -298,7 +298,7 @@ def test_every_lexicon_term_is_a_dictionary_word() -> None:
         if line
     }
     missing = [t for t in lexicon.all_terms() if t not in words]
-    assert missing == [], "rerun scripts/train_sentiment.py after editing the lexicon"
+    assert missing == [], "rerun make train-classifier after editing the lexicon"
 
 
 @pytest.mark.parametrize(

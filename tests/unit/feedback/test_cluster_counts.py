@@ -16,7 +16,7 @@ from omnihub.feedback.service import receive
 from tests.fakes.cluster_reference import histories, replay, topics_of
 from tests.fakes.feedback_store import FakeFeedbackStore
 
-DAMP = "小包装米易受潮"
+DAMP = "包装破了，米也受潮了"
 #: the topics DAMP counts under (packaging and at least one more)
 TOPICS = topics_of(DAMP)
 NONE = dict.fromkeys(TOPICS, 0)

@@ -25,7 +25,7 @@ from omnihub.feedback.service import receive
 from tests.fakes.feedback_store import FakeFeedbackStore
 
 START = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
-DAMP = "小包装米易受潮"
+DAMP = "包装破了，米也受潮了"
 RANCID = "花生油有哈喇味，怀疑变质了"
 MOULDY = "米里有霉味，吃了拉肚子"
 LEAK = "瓶盖漏油，箱子都湿了"

@@ -23,10 +23,9 @@ def test_any_text_gives_a_valid_classification(text: str) -> None:
     Classification.model_validate(result.to_dict())  # every field within its declared range
     assert 0.0 <= result.score <= 1.0
     assert 0.0 <= result.intensity <= 1.0
-    assert result.topics == sorted(set(result.topics))
+    assert len(result.topics) == len(set(result.topics))  # primary first, no repeats
     assert result.topics
     assert len(result.evidence) == len(set(result.evidence))
     assert result == classify(text)  # deterministic
-    if result.risk == "high":
-        assert result.sentiment == "neg"
-        assert result.intent == "complaint"
+    if result.risk == "high":  # a food-safety call always shows what it relied on
+        assert result.evidence

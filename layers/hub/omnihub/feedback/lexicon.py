@@ -1,7 +1,7 @@
 """Domain lexicons of the feedback classifier, kept as data so that reviewers can edit them.
 
 Every term here is also written into the compact jieba dictionary by
-`scripts/train_sentiment.py`, so that it comes out of the tokenizer as one token (or as a run of
+`scripts/train_classifier.py`, so that it comes out of the tokenizer as one token (or as a run of
 whole tokens). Matching is on token boundaries, never on raw substrings, so 米虫 matches the
 insect lexicon but 虫草 does not.
 
@@ -147,6 +147,48 @@ TOPIC_TERMS: Mapping[str, tuple[str, ...]] = {
         "说明书", "等级", "批次", "批号", "有机", "品种", "新米", "陈米", "正品", "食用方法",
         "做法", "蛋白质", "热量", "添加剂", "防腐剂", "含量", "分量不足", "缺斤少两", "少了",
     ),
+}
+
+# Concepts for the trained heads: broad classes of words whose meeting in one clause tells more
+# than either alone ("烂" with a fruit is decay, with 碰/压 a bruise; "酸" of congee is spoilage,
+# of an apple taste). They decide nothing by themselves: each concept and each pair of concepts
+# in a clause becomes a model feature, and the labelled set teaches what they weigh.
+CONCEPTS: Mapping[str, tuple[str, ...]] = {
+    "decay": ("烂", "坏", "腐", "霉", "变质", "馊", "发黑", "黑心", "长毛", "流脓", "软塌"),
+    "sour": ("酸",),
+    "smell": ("味", "臭", "馊", "腥"),
+    "ill": (
+        "吐", "拉肚子", "腹泻", "闹肚子", "肚子", "胃", "医院", "中毒", "过敏", "不舒服", "难受",
+        "恶心", "发麻", "发烧", "头晕", "反胃",
+    ),
+    "foreign": (
+        "头发", "毛", "虫", "石", "沙", "砂", "塑料", "钢丝", "清洁球", "铁", "玻璃", "蟑螂",
+        "苍蝇", "蚂蚁", "纸", "异物", "蛆", "钉", "渣",
+    ),
+    "chemical": (
+        "农药", "化工", "化学", "蜡", "腊", "色素", "香精", "添加", "药", "塑化", "煤油", "汽油",
+        "消毒", "胶",
+    ),
+    "date": ("日期", "过期", "保质期", "生产", "篡改", "改日期", "陈", "去年"),
+    "cooked": (
+        "饭", "粥", "汤", "菜", "面", "肉", "饼", "粉", "鸡", "鱼", "包子", "饺", "米线", "豆浆",
+        "奶", "酱", "油", "米", "蛋", "卷", "披萨", "汉堡", "沙拉",
+    ),
+    "fruit": (
+        "果", "梨", "橙", "桔", "橘", "芒", "蕉", "葡萄", "猕猴桃", "柚", "瓜", "枣", "莓", "桃",
+        "柠檬", "荔枝", "龙眼",
+    ),
+    "impact": ("碰", "压", "摔", "撞", "磕", "挤", "伤", "破"),
+    "almost": ("快", "差点", "感觉", "怀疑", "好像", "可能", "估计", "会不会", "是不是"),
+    "eat": ("吃", "喝", "咬", "尝", "入口"),
+    "swollen": ("胀", "鼓"),
+    "third_party": ("新闻", "曝", "事件", "报道", "http", "三聚氰胺", "黄曲霉", "召回", "抽检"),
+    "non_food": (
+        "酒店", "房间", "前台", "手机", "电脑", "衣服", "洗发", "屏幕", "书", "平板", "热水器",
+    ),
+    "negation": ("没有", "没", "无", "不"),
+    "question": ("?", "吗", "么", "请问", "怎么", "能不能", "可以", "多久"),
+    "wish": ("希望", "建议", "最好", "下次", "改进", "注意", "别再"),
 }
 
 # Food safety (high risk), by kind. "玻璃" fires, but 玻璃瓶/玻璃杯 are guard words below.

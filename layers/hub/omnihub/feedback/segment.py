@@ -2,7 +2,7 @@
 
 jieba's default dictionary (349k words) costs about a second on the first cut. The compact
 dictionary in `data/dict.txt` (the domain lexicon plus the words the sentiment model uses, with
-jieba's own frequencies; built by `scripts/train_sentiment.py`) loads in a few milliseconds.
+jieba's own frequencies; built by `scripts/train_classifier.py`) loads in a few milliseconds.
 
 The tokenizer is created on first use, once per process. It is filled directly from the
 dictionary file, so jieba never writes its cache file (Lambda may only write to /tmp; the package
