@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
@@ -65,13 +64,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         return 0
-    try:
-        demo = importlib.import_module("devstack.demo")
-    except ModuleNotFoundError:
-        print("devstack: no demo module yet", file=sys.stderr)
-        return 1
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    from devstack import demo
+
     return int(demo.main(region=args.region) or 0)
 
 

@@ -155,10 +155,10 @@ def load_function(
 
 def call(fn: LoadedFunction, event: Any) -> Any:
     """Invoke the handler with a fresh context, inside the function's environment."""
-    if fn.handler is None:
+    handler = fn.handler
+    if handler is None:
         raise RuntimeError(f"{fn.spec.logical_id} is not loaded")
-    with _function_scope(fn):
-        return fn.handler(event, FakeLambdaContext(fn.spec))
+    return in_scope(fn, lambda: handler(event, FakeLambdaContext(fn.spec)))
 
 
 def in_scope(fn: LoadedFunction, action: Callable[[], Any]) -> Any:

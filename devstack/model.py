@@ -35,39 +35,19 @@ class TableSpec:
     name: str
     arn: str
     stream_arn: str | None
-    key_schema: list[dict[str, str]]
-    index_names: list[str]
-    stream_view_type: str | None
-    ttl_attribute: str | None
-
-
-@dataclass(frozen=True)
-class RedrivePolicy:
-    """Where a queue parks a message after `max_receive_count` receives."""
-
-    dead_letter_arn: str
-    max_receive_count: int
 
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """An AWS::SQS::Queue; `attributes` are its GetQueueAttributes answer."""
+    """An AWS::SQS::Queue; `attributes` are its GetQueueAttributes answer, `dead_letter_arn` the
+    target of its RedrivePolicy."""
 
     logical_id: str
     name: str
     url: str
     arn: str
     attributes: dict[str, str]
-    redrive: RedrivePolicy | None
-
-
-@dataclass(frozen=True)
-class BusSpec:
-    """An AWS::Events::EventBus."""
-
-    logical_id: str
-    name: str
-    arn: str
+    dead_letter_arn: str | None
 
 
 @dataclass(frozen=True)
@@ -204,7 +184,6 @@ class FunctionSpec:
     memory_mb: int
     timeout_s: int
     environment: dict[str, str]
-    layers: list[str]
 
 
 @dataclass
@@ -212,7 +191,6 @@ class StackModel:
     """Everything the local stack needs from one template and one set of parameter values."""
 
     root: Path
-    template_path: Path
     pseudo: Pseudo
     parameters: dict[str, Any]
     description: str = ""
@@ -220,7 +198,6 @@ class StackModel:
     cloudformation: dict[str, Any] = field(default_factory=dict, repr=False)
     tables: dict[str, TableSpec] = field(default_factory=dict)
     queues: dict[str, QueueSpec] = field(default_factory=dict)
-    buses: dict[str, BusSpec] = field(default_factory=dict)
     rules: dict[str, RuleSpec] = field(default_factory=dict)
     ssm_parameters: dict[str, ParameterSpec] = field(default_factory=dict)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
@@ -242,7 +219,7 @@ class StackModel:
 
     def dead_letter_queues(self) -> list[str]:
         """Logical ids of queues that only park failures: redrive targets and OnFailure ones."""
-        arns = {q.redrive.dead_letter_arn for q in self.queues.values() if q.redrive}
+        arns = {q.dead_letter_arn for q in self.queues.values() if q.dead_letter_arn}
         arns |= {m.on_failure_arn for m in self.stream_mappings if m.on_failure_arn}
         for rule in self.rules.values():
             for target in rule.targets:

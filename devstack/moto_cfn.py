@@ -84,11 +84,12 @@ class CreatedStack:
             )
 
 
-def _require_mock() -> None:
+def require_mock() -> None:
+    """Refuse to run outside moto's mock, so a stray call can never touch a real account."""
     from moto.core.models import botocore_stubber
 
     if not botocore_stubber.enabled:
-        raise RuntimeError("devstack creates stacks only inside moto's mock_aws()")
+        raise RuntimeError("devstack runs only inside moto's mock_aws()")
 
 
 def _name_skipped(node: Any, skipped: frozenset[str]) -> Any:
@@ -220,7 +221,7 @@ def create_stack(
     """Create the translated template in the active mock; raise with moto's reason if it fails."""
     from moto.cloudformation.models import cloudformation_backends
 
-    _require_mock()
+    require_mock()
     resources: dict[str, Any] = dict(expanded.template.get("Resources") or {})
     template = {**expanded.template, "Resources": resources}
     left_out = {k: resources.pop(k) for k, r in list(resources.items()) if r["Type"] in LEFT_OUT}

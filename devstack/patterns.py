@@ -1,4 +1,5 @@
-"""Event filtering for event source mappings (FilterCriteria), in EventBridge pattern syntax.
+"""Event filtering for event source mappings (FilterCriteria), in EventBridge pattern syntax, and
+the partial batch failures their handlers report.
 
 Lambda drops stream and queue records that match none of a mapping's filters before batching.
 The matching is moto's own EventBridge matcher (exact values, prefix, suffix, equals-ignore-case,
@@ -7,7 +8,7 @@ anything-but, numeric, exists, wildcard, cidr), so filters and rules read patter
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 
@@ -21,3 +22,14 @@ def matches(pattern: Mapping[str, Any], event: Any) -> bool:
     from moto.events.models import EventPattern
 
     return bool(EventPattern(None, dict(pattern)).matches_event(event))
+
+
+def reported_failures(result: Any, report: bool, batch_ids: Collection[str]) -> list[str] | None:
+    """The `batchItemFailures` identifiers of a handler's answer (none unless the mapping has
+    ReportBatchItemFailures); None when one is not in the batch: Lambda then fails it all."""
+    if not report or not isinstance(result, dict):
+        return []
+    ids = [
+        str((f or {}).get("itemIdentifier") or "") for f in result.get("batchItemFailures") or []
+    ]
+    return ids if all(i in batch_ids for i in ids) else None

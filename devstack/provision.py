@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from devstack.knowledge import KNOWLEDGE_TABLE, seed_knowledge
-from devstack.model import QueueSpec, RuleSpec, StackModel, TableSpec
-from devstack.moto_cfn import client_for
+from devstack.model import RuleSpec, StackModel
+from devstack.moto_cfn import client_for, require_mock
 
 #: The local PII key: fixed so data sealed in one run can be read in the next; never deployed.
 LOCAL_PII_KEY = base64.b64encode(hashlib.sha256(b"omnihub-local-pii-key").digest()).decode()
@@ -31,15 +31,6 @@ def local_channel_secret(channel: str) -> str:
 
 
 @dataclass(frozen=True)
-class QueueResource:
-    """A created queue."""
-
-    name: str
-    url: str
-    arn: str
-
-
-@dataclass(frozen=True)
 class RelayTarget:
     """A rule target that is a function: moto cannot invoke Lambda, so the rule delivers to a
     hidden relay queue and the runtime invokes the function with the event, as EventBridge would.
@@ -48,63 +39,30 @@ class RelayTarget:
     rule: str
     target_id: str
     function: str
-    queue: QueueResource
+    url: str
+    arn: str
     input: str | None
     input_path: str | None
 
 
-@dataclass
-class Resources:
-    """What the local stack added to the stack moto created: relay queues and secrets. Tables and
-    queues are the model's (by logical id)."""
-
-    model: StackModel
-    relays: list[RelayTarget] = field(default_factory=list)
-    secrets: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def tables(self) -> dict[str, TableSpec]:
-        return self.model.tables
-
-    @property
-    def queues(self) -> dict[str, QueueSpec]:
-        return self.model.queues
-
-    def table_name(self, logical_id: str) -> str:
-        """The physical name of a template table."""
-        return self.model.tables[logical_id].name
-
-    def queue_url(self, logical_id: str) -> str:
-        """The URL of a template queue."""
-        return self.model.queues[logical_id].url
-
-
-def _require_mock() -> None:
-    from moto.core.models import botocore_stubber
-
-    if not botocore_stubber.enabled:
-        raise RuntimeError("devstack.provision runs only inside moto's mock_aws()")
-
-
-def provision(model: StackModel, *, seed_secrets: bool = True) -> Resources:
+def provision(model: StackModel) -> list[RelayTarget]:
     """Relay the rules' function targets and seed the secrets, in the mock the model was made in."""
-    _require_mock()
+    require_mock()
     region = model.pseudo.region
-    resources = Resources(model)
     sqs, events = client_for(region, "sqs"), client_for(region, "events")
-    for rule in model.rules.values():
-        _relay_function_targets(sqs, events, rule, resources)
+    relays = [
+        r for rule in model.rules.values() for r in _relay_function_targets(sqs, events, rule)
+    ]
     for spec in model.schedules.values():
         if spec.source == "AWS::Events::Rule":  # the virtual clock fires schedules
             rule_name = spec.arn.rsplit("/", 1)[-1]
             targets = events.list_targets_by_rule(Rule=rule_name)["Targets"]
             if targets:
                 events.remove_targets(Rule=rule_name, Ids=[t["Id"] for t in targets])
-    if seed_secrets:
-        resources.secrets = seed_local_secrets(client_for(region, "ssm"), model.parameter_paths())
+    seed_local_secrets(client_for(region, "ssm"), model.parameter_paths())
     if KNOWLEDGE_TABLE in model.tables:
         seed_knowledge(client_for(region, "dynamodb"), model.tables[KNOWLEDGE_TABLE].name)
-    return resources
+    return relays
 
 
 def seed_local_secrets(ssm: Any, parameter_paths: list[str]) -> dict[str, str]:
@@ -135,11 +93,11 @@ def seed_local_secrets(ssm: Any, parameter_paths: list[str]) -> dict[str, str]:
     return seeded
 
 
-def _relay_function_targets(sqs: Any, events: Any, rule: RuleSpec, resources: Resources) -> None:
+def _relay_function_targets(sqs: Any, events: Any, rule: RuleSpec) -> list[RelayTarget]:
     """moto's EventBridge cannot deliver to Lambda (it raises NotImplementedError): each function
     target of a rule is pointed at a relay queue instead, which the runtime drains into the
     function with the event, as EventBridge would (with the target's Input or InputPath)."""
-    retargeted = []
+    relays, retargeted = [], []
     for target in rule.targets:
         if target.function is None:
             continue
@@ -149,16 +107,13 @@ def _relay_function_targets(sqs: Any, events: Any, rule: RuleSpec, resources: Re
             "QueueArn"
         ]
         extra = dict(target.extra)
-        resources.relays.append(
+        input_json, input_path = extra.pop("Input", None), extra.pop("InputPath", None)
+        relays.append(
             RelayTarget(
-                rule=rule.logical_id,
-                target_id=target.target_id,
-                function=target.function,
-                queue=QueueResource(name, url, arn),
-                input=extra.pop("Input", None),
-                input_path=extra.pop("InputPath", None),
+                rule.logical_id, target.target_id, target.function, url, arn, input_json, input_path
             )
         )
         retargeted.append({"Id": target.target_id, "Arn": arn, **extra})
     if retargeted:
         events.put_targets(Rule=rule.name, EventBusName=rule.bus_name, Targets=retargeted)
+    return relays

@@ -16,26 +16,17 @@ import base64
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from devstack.patterns import any_matches
+from devstack.model import SqsMapping
+from devstack.patterns import any_matches, reported_failures
+from devstack.provision import RelayTarget
 
 log = logging.getLogger("devstack")
 
 Invoke = Callable[[str, Any], Any]
 #: EventBridge -> Lambda is an asynchronous invoke: one try plus two retries.
 ASYNC_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class QueueTarget:
-    """Where a consumer reads from."""
-
-    function: str
-    url: str
-    arn: str
-    region: str
 
 
 def _message_attributes(raw: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +45,7 @@ def _message_attributes(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def lambda_record(message: dict[str, Any], target: QueueTarget) -> dict[str, Any]:
+def lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
     """A received message as it appears in Lambda's SQS event."""
     record = {
         "messageId": message["MessageId"],
@@ -64,8 +55,8 @@ def lambda_record(message: dict[str, Any], target: QueueTarget) -> dict[str, Any
         "messageAttributes": _message_attributes(message.get("MessageAttributes") or {}),
         "md5OfBody": message["MD5OfBody"],
         "eventSource": "aws:sqs",
-        "eventSourceARN": target.arn,
-        "awsRegion": target.region,
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
     }
     if message.get("MD5OfMessageAttributes"):
         record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
@@ -85,19 +76,10 @@ class QueueConsumer:
     """One SQS event source mapping."""
 
     def __init__(
-        self,
-        target: QueueTarget,
-        *,
-        batch_size: int,
-        report_failures: bool,
-        filters: list[dict[str, Any]],
-        sqs: Any,
-        invoke: Invoke,
+        self, mapping: SqsMapping, *, url: str, region: str, sqs: Any, invoke: Invoke
     ) -> None:
-        self.target = target
-        self.batch_size = batch_size
-        self.report_failures = report_failures
-        self.filters = filters
+        self.mapping, self.url, self.region = mapping, url, region
+        self.function = mapping.function
         self.sqs = sqs
         self.invoke = invoke
 
@@ -105,7 +87,7 @@ class QueueConsumer:
         messages: list[dict[str, Any]] = []
         while len(messages) < wanted:
             got = self.sqs.receive_message(
-                QueueUrl=self.target.url,
+                QueueUrl=self.url,
                 MaxNumberOfMessages=min(10, wanted - len(messages)),
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
@@ -118,11 +100,11 @@ class QueueConsumer:
 
     def pump(self) -> bool:
         """Deliver one batch; False when nothing was visible."""
-        messages = self._receive(self.batch_size)
+        messages = self._receive(self.mapping.batch_size)
         if not messages:
             return False
-        records = [lambda_record(m, self.target) for m in messages]
-        batch = [r for r in records if any_matches(self.filters, _filter_view(r))]
+        records = [lambda_record(m, self.mapping.queue_arn, self.region) for m in messages]
+        batch = [r for r in records if any_matches(self.mapping.filters, _filter_view(r))]
         kept = {r["messageId"] for r in batch}
         dropped = [r for r in records if r["messageId"] not in kept]
         self._delete(dropped)
@@ -136,25 +118,18 @@ class QueueConsumer:
         """Invoke; the message ids that failed."""
         every = {r["messageId"] for r in batch}
         try:
-            result = self.invoke(self.target.function, {"Records": batch})
+            result = self.invoke(self.function, {"Records": batch})
         except Exception:  # a function error fails the whole batch, as in Lambda
-            log.warning("%s failed on an SQS batch", self.target.function, exc_info=True)
+            log.warning("%s failed on an SQS batch", self.function, exc_info=True)
             return every
-        if not self.report_failures or not isinstance(result, dict):
-            return set()
-        failed: set[str] = set()
-        for failure in result.get("batchItemFailures") or []:
-            identifier = (failure or {}).get("itemIdentifier")
-            if identifier not in every:
-                return every  # an invalid identifier fails the whole batch, as in Lambda
-            failed.add(str(identifier))
-        return failed
+        failed = reported_failures(result, self.mapping.report_failures, every)
+        return every if failed is None else set(failed)
 
     def _delete(self, records: list[dict[str, Any]]) -> None:
         for start in range(0, len(records), 10):
             chunk = records[start : start + 10]
             self.sqs.delete_message_batch(
-                QueueUrl=self.target.url,
+                QueueUrl=self.url,
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)
                 ],
@@ -164,7 +139,7 @@ class QueueConsumer:
         for start in range(0, len(records), 10):
             chunk = records[start : start + 10]
             self.sqs.change_message_visibility_batch(
-                QueueUrl=self.target.url,
+                QueueUrl=self.url,
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": 0}
                     for i, r in enumerate(chunk)
@@ -175,28 +150,17 @@ class QueueConsumer:
 class RelayConsumer:
     """Delivers a rule's events to its function target, one asynchronous invoke per event."""
 
-    def __init__(
-        self,
-        target: QueueTarget,
-        *,
-        input_json: str | None,
-        input_path: str | None,
-        sqs: Any,
-        invoke: Invoke,
-    ) -> None:
-        self.target = target
-        self.input_json = input_json
-        self.input_path = input_path
+    def __init__(self, relay: RelayTarget, *, sqs: Any, invoke: Invoke) -> None:
+        self.relay, self.url, self.function = relay, relay.url, relay.function
         self.sqs = sqs
         self.invoke = invoke
-        self.dropped = 0
 
     def _payload(self, body: str) -> Any:
-        if self.input_json is not None:
-            return json.loads(self.input_json)
+        if self.relay.input is not None:
+            return json.loads(self.relay.input)
         event: Any = json.loads(body)
-        if self.input_path:
-            for part in self.input_path.removeprefix("$").strip(".").split("."):
+        if self.relay.input_path:
+            for part in self.relay.input_path.removeprefix("$").strip(".").split("."):
                 if part:
                     event = event.get(part) if isinstance(event, dict) else None
         return event
@@ -204,22 +168,21 @@ class RelayConsumer:
     def pump(self) -> bool:
         """Deliver one event; False when nothing was visible."""
         got = self.sqs.receive_message(
-            QueueUrl=self.target.url, MaxNumberOfMessages=1, AttributeNames=["All"]
+            QueueUrl=self.url, MaxNumberOfMessages=1, AttributeNames=["All"]
         ).get("Messages", [])
         if not got:
             return False
         message = got[0]
         handle = message["ReceiptHandle"]
         try:
-            self.invoke(self.target.function, self._payload(message["Body"]))
+            self.invoke(self.function, self._payload(message["Body"]))
         except Exception:  # failures are retried like an asynchronous invoke
-            log.warning("%s failed on a bus event", self.target.function, exc_info=True)
+            log.warning("%s failed on a bus event", self.function, exc_info=True)
             count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             if count < ASYNC_ATTEMPTS:
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.target.url, ReceiptHandle=handle, VisibilityTimeout=0
+                    QueueUrl=self.url, ReceiptHandle=handle, VisibilityTimeout=0
                 )
                 return True
-            self.dropped += 1
-        self.sqs.delete_message(QueueUrl=self.target.url, ReceiptHandle=handle)
+        self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=handle)
         return True

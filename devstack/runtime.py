@@ -21,8 +21,8 @@ from devstack import moto_patches
 from devstack.functions import LoadedFunction, call
 from devstack.http_api import HttpGateway, HttpRequest, HttpResponse
 from devstack.model import StackModel
-from devstack.provision import Resources
-from devstack.queues import QueueConsumer, QueueTarget, RelayConsumer
+from devstack.provision import RelayTarget
+from devstack.queues import QueueConsumer, RelayConsumer
 from devstack.schedules import due, scheduled_event
 from devstack.streams import StreamConsumer
 from omnihub.clock import VirtualClock, iso
@@ -60,14 +60,14 @@ class Runtime:
     def __init__(
         self,
         model: StackModel,
-        resources: Resources,
+        relays: list[RelayTarget],
         functions: dict[str, LoadedFunction],
         clients: dict[str, Any],
         clock: VirtualClock,
         clock_running: bool = False,
     ) -> None:
         self.model = model
-        self.resources = resources
+        self.relays = relays
         self.functions = functions
         self.sqs = clients["sqs"]
         self.clock = clock
@@ -82,7 +82,7 @@ class Runtime:
         self.gateway = HttpGateway(model, self.invoke)
         self.streams = self._stream_consumers(clients["dynamodbstreams"])
         self.queues = self._queue_consumers()
-        self.consumer_queue_urls = [c.target.url for c in self.queues]
+        self.consumer_queue_urls = [c.url for c in self.queues]
 
     # -- construction ----------------------------------------------------------------------------
     def _stream_consumers(self, streams: Any) -> list[StreamConsumer]:
@@ -94,7 +94,6 @@ class Runtime:
             consumers.append(
                 StreamConsumer(
                     mapping,
-                    stream_arn=str(self.resources.tables[mapping.table].stream_arn),
                     function_arn=self.model.functions[mapping.function].arn,
                     region=self.model.pseudo.region,
                     streams=streams,
@@ -106,32 +105,18 @@ class Runtime:
         return consumers
 
     def _queue_consumers(self) -> list[QueueConsumer | RelayConsumer]:
-        region = self.model.pseudo.region
-        consumers: list[QueueConsumer | RelayConsumer] = []
-        for mapping in self.model.sqs_mappings:
-            if not mapping.enabled or mapping.function not in self.model.functions:
-                continue
-            queue = self.resources.queues[mapping.queue]
-            consumers.append(
-                QueueConsumer(
-                    QueueTarget(mapping.function, queue.url, queue.arn, region),
-                    batch_size=mapping.batch_size,
-                    report_failures=mapping.report_failures,
-                    filters=mapping.filters,
-                    sqs=self.sqs,
-                    invoke=self.invoke,
-                )
+        consumers: list[QueueConsumer | RelayConsumer] = [
+            QueueConsumer(
+                mapping,
+                url=self.model.queues[mapping.queue].url,
+                region=self.model.pseudo.region,
+                sqs=self.sqs,
+                invoke=self.invoke,
             )
-        for relay in self.resources.relays:
-            consumers.append(
-                RelayConsumer(
-                    QueueTarget(relay.function, relay.queue.url, relay.queue.arn, region),
-                    input_json=relay.input,
-                    input_path=relay.input_path,
-                    sqs=self.sqs,
-                    invoke=self.invoke,
-                )
-            )
+            for mapping in self.model.sqs_mappings
+            if mapping.enabled and mapping.function in self.model.functions
+        ]
+        consumers += [RelayConsumer(r, sqs=self.sqs, invoke=self.invoke) for r in self.relays]
         return consumers
 
     # -- invocation ------------------------------------------------------------------------------
@@ -173,18 +158,7 @@ class Runtime:
             return worked
 
     def _settled(self) -> bool:
-        for url in self.consumer_queue_urls:
-            attributes = self.sqs.get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                    "ApproximateNumberOfMessagesDelayed",
-                ],
-            )["Attributes"]
-            if any(int(v) for v in attributes.values()):
-                return False
-        return True
+        return not any(any(self._depth(url).values()) for url in self.consumer_queue_urls)
 
     def drain(self, timeout: float = 60.0) -> DrainReport:
         """Pump until every stream is consumed, every consumer queue (not DLQs) has nothing
@@ -259,19 +233,18 @@ class Runtime:
             return self.advance_clock(self.clock.now())
 
     # -- inspection ------------------------------------------------------------------------------
+    def _depth(self, url: str) -> dict[str, int]:
+        names = {
+            "visible": "ApproximateNumberOfMessages",
+            "in_flight": "ApproximateNumberOfMessagesNotVisible",
+            "delayed": "ApproximateNumberOfMessagesDelayed",
+        }
+        got = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names.values()))
+        return {key: int(got["Attributes"][name]) for key, name in names.items()}
+
     def queue_depths(self) -> dict[str, dict[str, int]]:
         """Visible, in-flight and delayed messages of every template queue."""
-        depths = {}
-        for logical_id, queue in self.resources.queues.items():
-            attributes = self.sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])[
-                "Attributes"
-            ]
-            depths[logical_id] = {
-                "visible": int(attributes["ApproximateNumberOfMessages"]),
-                "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-                "delayed": int(attributes["ApproximateNumberOfMessagesDelayed"]),
-            }
-        return depths
+        return {logical_id: self._depth(q.url) for logical_id, q in self.model.queues.items()}
 
     def dlq_depths(self) -> dict[str, int]:
         """Messages parked in each dead-letter queue."""

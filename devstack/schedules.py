@@ -91,34 +91,31 @@ class Cron:
             return day.day in self.days
         return day.day in self.days and weekday in self.weekdays
 
+    def _times(self, day: date, tz: ZoneInfo, reverse: bool = False) -> Iterator[datetime]:
+        """The day's firing times (UTC), in order or backwards."""
+        for hour in sorted(self.hours, reverse=reverse):
+            for minute in sorted(self.minutes, reverse=reverse):
+                local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+                yield local.astimezone(UTC)
+
     def occurrences(self, after: datetime, until: datetime, tz: ZoneInfo) -> Iterator[datetime]:
         """Firing times t with after < t <= until, in order, as UTC datetimes."""
-        day = after.astimezone(tz).date()
-        last = until.astimezone(tz).date()
+        day, last = after.astimezone(tz).date(), until.astimezone(tz).date()
         while day <= last:
             if self._day_matches(day):
-                for hour in sorted(self.hours):
-                    for minute in sorted(self.minutes):
-                        local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
-                        when = local.astimezone(UTC)
-                        if after < when <= until:
-                            yield when
+                yield from (when for when in self._times(day, tz) if after < when <= until)
             day += timedelta(days=1)
 
     def last(self, after: datetime, until: datetime, tz: ZoneInfo) -> datetime | None:
         """The latest firing in (after, until], found backwards so long moves stay cheap."""
-        day = until.astimezone(tz).date()
-        first = after.astimezone(tz).date()
+        day, first = until.astimezone(tz).date(), after.astimezone(tz).date()
         while day >= first:
             if self._day_matches(day):
-                for hour in sorted(self.hours, reverse=True):
-                    for minute in sorted(self.minutes, reverse=True):
-                        local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
-                        when = local.astimezone(UTC)
-                        if after < when <= until:
-                            return when
-                        if when <= after:
-                            return None
+                for when in self._times(day, tz, reverse=True):
+                    if when <= after:
+                        return None
+                    if when <= until:
+                        return when
             day -= timedelta(days=1)
         return None
 

@@ -153,16 +153,7 @@ class LocalHelpers:
                 )
             value = self.stack.parameter(name)
             if value is None:
-                return _json(
-                    404,
-                    {
-                        "error": {
-                            "code": "not_found",
-                            "message": f"no parameter {name}",
-                            "details": [],
-                        }
-                    },
-                )
+                return _json(404, json.loads(error_body("not_found", f"no parameter {name}")))
             return _json(200, {"name": name, "value": value})
         if isinstance(payload.get("value"), dict | list):  # a rule set given as JSON itself
             payload = {**payload, "value": json.dumps(payload["value"], ensure_ascii=False)}

@@ -35,7 +35,7 @@ from devstack.functions import LoadedFunction, load_function, unload
 from devstack.http_api import HttpRequest, HttpResponse
 from devstack.model import StackModel
 from devstack.moto_cfn import session_for
-from devstack.provision import Resources, local_channel_secret, provision
+from devstack.provision import RelayTarget, local_channel_secret, provision
 from devstack.runtime import DrainReport, Runtime
 from devstack.template import load_model
 
@@ -92,14 +92,14 @@ class LocalStack:
     def __init__(
         self,
         model: StackModel,
-        resources: Resources,
+        relays: list[RelayTarget],
         runtime: Runtime,
         session: boto3.Session,
         load_errors: dict[str, str],
         startup_s: float,
     ) -> None:
         self.model = model
-        self.resources = resources
+        self.relays = relays
         self.runtime = runtime
         self.session = session
         self.load_errors = load_errors
@@ -134,7 +134,7 @@ class LocalStack:
             with _process_settings(model):
                 log.info("no local meaning: %s", model.no_local_meaning)
                 session = session_for(model.pseudo.region)
-                resources = provision(model)
+                relays = provision(model)
                 clock = VirtualClock(now or datetime.now(UTC), running=clock_running)
                 set_default_clock(clock)
                 try:
@@ -151,10 +151,10 @@ class LocalStack:
                         "sqs": session.client("sqs"),
                         "dynamodbstreams": streams_client(session, model.pseudo.region),
                     }
-                    runtime = Runtime(model, resources, functions, clients, clock, clock_running)
+                    runtime = Runtime(model, relays, functions, clients, clock, clock_running)
                     stack = cls(
                         model,
-                        resources,
+                        relays,
                         runtime,
                         session,
                         load_errors,
@@ -175,7 +175,11 @@ class LocalStack:
 
     def table_name(self, logical_id: str) -> str:
         """Physical name of a template table."""
-        return self.resources.table_name(logical_id)
+        return self.model.tables[logical_id].name
+
+    def queue_url(self, logical_id: str) -> str:
+        """The URL of a template queue."""
+        return self.model.queues[logical_id].url
 
     def set_parameter(self, name: str, value: str) -> None:
         """Put an SSM parameter as `aws ssm put-parameter --overwrite` would, in force at once.
@@ -188,26 +192,21 @@ class LocalStack:
 
         rulesets.validate(name, value)
         with self.runtime.lock:
-            kind = self.parameter_type(name) or "String"
+            kind = (self._parameter(name) or {}).get("Type", "String")
             self.client("ssm").put_parameter(Name=name, Value=value, Type=kind, Overwrite=True)
             wiring.forget_cached()
 
     def parameter(self, name: str) -> str | None:
         """An SSM parameter's value (decrypted), or None when there is none."""
-        try:
-            answer = self.client("ssm").get_parameter(Name=name, WithDecryption=True)
-        except self.client("ssm").exceptions.ParameterNotFound:
-            return None
-        value: str = answer["Parameter"]["Value"]
-        return value
+        found = self._parameter(name)
+        return None if found is None else str(found["Value"])
 
-    def parameter_type(self, name: str) -> str | None:
+    def _parameter(self, name: str) -> dict[str, Any] | None:
+        ssm = self.client("ssm")
         try:
-            answer = self.client("ssm").get_parameter(Name=name)
-        except self.client("ssm").exceptions.ParameterNotFound:
+            return dict(ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"])
+        except ssm.exceptions.ParameterNotFound:
             return None
-        kind: str = answer["Parameter"]["Type"]
-        return kind
 
     # -- HTTP ------------------------------------------------------------------------------------
     def http_request(self, request: HttpRequest) -> HttpResponse:
@@ -246,13 +245,7 @@ class LocalStack:
 
     # -- webhooks --------------------------------------------------------------------------------
     def channel_secret(self, channel: str) -> str:
-        """The seeded webhook secret of a channel."""
-        from omnihub.channels import channel_secret_name
-
-        for path in self.model.parameter_paths():
-            name = channel_secret_name(path, channel)
-            if name in self.resources.secrets:
-                return self.resources.secrets[name]
+        """The seeded webhook secret of a channel (devstack.provision seeds it for every path)."""
         return local_channel_secret(channel)
 
     def sign_channel_event(
@@ -327,12 +320,9 @@ class LocalStack:
         """The messages parked in a DLQ (or in the DLQ of the named consumer queue), left in
         place."""
         spec = self.model.queues[queue_logical_id]
-        if spec.redrive:
-            dlq = self.model.queue_by_arn(spec.redrive.dead_letter_arn)
-            if dlq is not None:
-                spec = dlq
+        spec = self.model.queue_by_arn(spec.dead_letter_arn or "") or spec
         sqs = self.client("sqs")
-        url = self.resources.queue_url(spec.logical_id)
+        url = spec.url
         seen: dict[str, dict[str, Any]] = {}
         with self.runtime.lock:
             while True:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from devstack.model import StreamMapping
-from devstack.patterns import any_matches
+from devstack.patterns import any_matches, reported_failures
 
 log = logging.getLogger("devstack")
 
@@ -64,7 +64,6 @@ class StreamConsumer:
         self,
         mapping: StreamMapping,
         *,
-        stream_arn: str,
         function_arn: str,
         region: str,
         streams: Any,
@@ -73,19 +72,18 @@ class StreamConsumer:
         on_failure_url: str | None,
     ) -> None:
         self.mapping = mapping
-        self.stream_arn = stream_arn
+        self.stream_arn = mapping.stream_arn
         self.function_arn = function_arn
         self.region = region
         self.streams = streams
         self.sqs = sqs
         self.invoke = invoke
         self.on_failure_url = on_failure_url
-        shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+        shard = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]
         self.shard_id: str = shard["ShardId"]
         self.position = int(shard["SequenceNumberRange"]["StartingSequenceNumber"])
         self.attempts = 0
         self.limit = mapping.batch_size
-        self.failures_sent = 0
         if mapping.starting_position == "LATEST":
             while records := self._read(1000):
                 self.position = int(records[-1]["dynamodb"]["SequenceNumber"]) + 1
@@ -145,23 +143,14 @@ class StreamConsumer:
             if self.mapping.bisect_on_error and len(batch) > 1:
                 self.limit = max(1, math.ceil(len(batch) / 2))
             return first
-        if not self.mapping.report_failures or not isinstance(result, dict):
-            return None
-        failures = result.get("batchItemFailures") or []
-        if not failures:
-            return None
-        sequence_numbers = {int(r["dynamodb"]["SequenceNumber"]) for r in batch}
-        reported: list[int] = []
-        for failure in failures:
-            identifier = str((failure or {}).get("itemIdentifier") or "")
-            if not identifier.isdigit() or int(identifier) not in sequence_numbers:
-                return first  # an invalid identifier fails the whole batch, as in Lambda
-            reported.append(int(identifier))
-        return min(reported)
+        numbers = {r["dynamodb"]["SequenceNumber"] for r in batch}
+        failed = reported_failures(result, self.mapping.report_failures, numbers)
+        if failed is None:
+            return first
+        return min(int(n) for n in failed) if failed else None
 
     def _send_failure(self, records: list[dict[str, Any]]) -> None:
         """AWS's on-failure record for a stream batch that ran out of retries."""
-        self.failures_sent += len(records)
         if self.on_failure_url is None or not records:
             return
         arrivals = [r["dynamodb"].get("ApproximateCreationDateTime") for r in records]

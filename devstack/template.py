@@ -17,14 +17,12 @@ from typing import Any
 
 from devstack.model import (
     Authorizer,
-    BusSpec,
     FunctionSpec,
     HttpApiSpec,
     HttpRoute,
     ParameterSpec,
     Pseudo,
     QueueSpec,
-    RedrivePolicy,
     RuleSpec,
     RuleTarget,
     ScheduleSpec,
@@ -63,13 +61,13 @@ def load_model(
     path = (template or root / "template.yaml").resolve()
     expanded = expand(path, region=region, parameters=parameters)
     if botocore_stubber.enabled:
-        return _build(root.resolve(), path, expanded, region, parameters)
+        return _build(root.resolve(), expanded, region, parameters)
     with mock_aws():
-        return _build(root.resolve(), path, expanded, region, parameters)
+        return _build(root.resolve(), expanded, region, parameters)
 
 
 def _build(
-    root: Path, path: Path, expanded: Expanded, region: str, parameters: Mapping[str, str] | None
+    root: Path, expanded: Expanded, region: str, parameters: Mapping[str, str] | None
 ) -> StackModel:
     created = create_stack(expanded, region=region, parameters=parameters)
     partition = partition_pseudo(region)
@@ -82,7 +80,6 @@ def _build(
     )
     model = StackModel(
         root=root,
-        template_path=path,
         pseudo=pseudo,
         parameters={
             k: v for k, v in created.resource_map.resolved_parameters.items() if "::" not in k
@@ -124,7 +121,7 @@ class _Reader:
     def read(self) -> None:
         self._tables()
         self._queues()
-        self._buses_and_parameters()
+        self._parameters()
         self._functions()
         self._rules()
         for logical_id, resource in self.created.read.items():
@@ -140,32 +137,22 @@ class _Reader:
         dynamodb = self.client("dynamodb")
         for logical_id, name in self.created.of_type("AWS::DynamoDB::Table").items():
             t = dynamodb.describe_table(TableName=name)["Table"]
-            ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-            on = ttl.get("TimeToLiveStatus") == "ENABLED"
-            indexes = [i["IndexName"] for i in t.get("GlobalSecondaryIndexes") or []]
-            view = (t.get("StreamSpecification") or {}).get("StreamViewType")
             self.model.tables[logical_id] = TableSpec(
-                logical_id, name, t["TableArn"], t.get("LatestStreamArn"), t["KeySchema"],
-                indexes, view, ttl.get("AttributeName") if on else None,
-            )  # fmt: skip
+                logical_id, name, t["TableArn"], t.get("LatestStreamArn")
+            )
 
     def _queues(self) -> None:
         sqs = self.client("sqs")
         for logical_id, url in self.created.of_type("AWS::SQS::Queue").items():
             got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-            redrive = json.loads(got.get("RedrivePolicy") or "null")
-            policy = redrive and RedrivePolicy(
-                redrive["deadLetterTargetArn"], int(redrive["maxReceiveCount"])
-            )
+            redrive = json.loads(got.get("RedrivePolicy") or "{}")
             self.model.queues[logical_id] = QueueSpec(
-                logical_id, url.rsplit("/", 1)[-1], url, got["QueueArn"], got, policy or None
+                logical_id, url.rsplit("/", 1)[-1], url, got["QueueArn"], got,
+                redrive.get("deadLetterTargetArn"),
             )  # fmt: skip
 
-    def _buses_and_parameters(self) -> None:
-        events, ssm = self.client("events"), self.client("ssm")
-        for logical_id, name in self.created.of_type("AWS::Events::EventBus").items():
-            arn = events.describe_event_bus(Name=name)["Arn"]
-            self.model.buses[logical_id] = BusSpec(logical_id, name, arn)
+    def _parameters(self) -> None:
+        ssm = self.client("ssm")
         for logical_id, name in self.created.of_type("AWS::SSM::Parameter").items():
             p = ssm.get_parameter(Name=name)["Parameter"]
             self.model.ssm_parameters[logical_id] = ParameterSpec(
@@ -200,7 +187,6 @@ class _Reader:
                 memory_mb=int(config["MemorySize"]),
                 timeout_s=int(config["Timeout"]),
                 environment={str(k): _env_value(v) for k, v in variables.items()},
-                layers=[layer["Arn"] for layer in config.get("Layers") or []],
             )
 
     def _function_of(self, arn: str) -> str | None:
@@ -208,7 +194,7 @@ class _Reader:
 
     def _rules(self) -> None:
         events = self.client("events")
-        buses = ["default", *(bus.name for bus in self.model.buses.values())]
+        buses = ["default", *self.created.of_type("AWS::Events::EventBus").values()]
         listed = {
             r["Name"]: (r, bus)
             for bus in buses

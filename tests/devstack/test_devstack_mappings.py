@@ -18,7 +18,7 @@ def stack(mini_stack: LocalStack) -> LocalStack:
     mini_stack.drain()
     sqs = mini_stack.client("sqs")
     for logical_id in mini_stack.model.dead_letter_queues():
-        url = mini_stack.resources.queue_url(logical_id)
+        url = mini_stack.queue_url(logical_id)
         while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
             for message in got:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -47,7 +47,7 @@ def test_stream_partial_failure_retries_then_parks_the_record(stack: LocalStack)
     (parked,) = stack.dlq_messages("StreamDLQ")
     info = parked["body"]["DDBStreamBatchInfo"]
     assert parked["body"]["requestContext"]["condition"] == "RetryAttemptsExhausted"
-    assert info["streamArn"] == stack.resources.tables["EventsTable"].stream_arn
+    assert info["streamArn"] == stack.model.tables["EventsTable"].stream_arn
     failed_seq = next(
         r["dynamodb"]["SequenceNumber"]
         for r in _stream_records(stack)
@@ -60,7 +60,7 @@ def _stream_records(stack: LocalStack) -> list[dict[str, Any]]:
     from devstack.stack import streams_client
 
     client = streams_client(stack.session, "cn-north-1")
-    arn = str(stack.resources.tables["EventsTable"].stream_arn)
+    arn = str(stack.model.tables["EventsTable"].stream_arn)
     shard = client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = client.get_shard_iterator(
         StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
@@ -92,7 +92,7 @@ def test_stream_crash_bisects_down_to_the_bad_record(stack: LocalStack) -> None:
 
 def test_sqs_partial_batch_failure_parks_only_the_poison(stack: LocalStack) -> None:
     sqs = stack.client("sqs")
-    url = stack.resources.queue_url("ConsumerQueue")
+    url = stack.queue_url("ConsumerQueue")
     before = stack.invocations
     for n in range(1, 6):
         body = {"pk": f"m{n}", "poison": n == 3}
@@ -141,7 +141,7 @@ def test_rule_with_a_function_target_relays_events(stack: LocalStack) -> None:
 
 def test_drain_times_out_while_someone_holds_a_message(stack: LocalStack) -> None:
     sqs = stack.client("sqs")
-    url = stack.resources.queue_url("ConsumerQueue")
+    url = stack.queue_url("ConsumerQueue")
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"pk": "held"}))
     held = sqs.receive_message(QueueUrl=url, VisibilityTimeout=60)["Messages"][0]
     with pytest.raises(DrainTimeout) as timeout:

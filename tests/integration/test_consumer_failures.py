@@ -18,7 +18,7 @@ def identified(event_id, phone):
 
 
 def test_a_poison_message_is_parked_with_its_reason_and_the_batch_goes_on(stack):
-    queue = stack.resources.queue_url("IdentityQueue")
+    queue = stack.queue_url("IdentityQueue")
     stack.client("sqs").send_message(QueueUrl=queue, MessageBody="{not an event")
     stack.post_channel_event("tmall", identified("ok-1", "13800000011"))
     stack.drain()
@@ -83,7 +83,7 @@ def test_redriving_the_dead_letter_finishes_the_work_exactly_once(stack, monkeyp
     stack.post_channel_event("jd", identified("redrive-1", "13800000077"))
     stack.drain()
     members = stack.client("dynamodb").scan(TableName=stack.table_name("MembersTable"))["Count"]
-    queue = stack.resources.queue_url("IdentityQueue")
+    queue = stack.queue_url("IdentityQueue")
     envelope = json.dumps(
         {
             "source": "omnihub.channels",

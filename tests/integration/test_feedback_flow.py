@@ -228,7 +228,7 @@ def test_a_replayed_feedback_changes_nothing_and_publishes_nothing(stack):
         "detail": json.loads(inbound["detail"]["S"]),
     }
     stack.client("sqs").send_message(
-        QueueUrl=stack.resources.queue_url("FeedbackQueue"), MessageBody=json.dumps(body)
+        QueueUrl=stack.queue_url("FeedbackQueue"), MessageBody=json.dumps(body)
     )
     settle(stack)
 
@@ -249,7 +249,7 @@ def test_a_feedback_that_breaks_its_contract_is_parked_with_its_reason(stack):
     }
     body = {"source": "omnihub.channels", "detail-type": "feedback.received", "detail": envelope}
     stack.client("sqs").send_message(
-        QueueUrl=stack.resources.queue_url("FeedbackQueue"), MessageBody=json.dumps(body)
+        QueueUrl=stack.queue_url("FeedbackQueue"), MessageBody=json.dumps(body)
     )
     stack.drain()
     (parked,) = stack.dlq_messages("FeedbackQueue")
@@ -394,9 +394,7 @@ def consume_duplicate(stack, meter, event) -> dict[str, int]:
 def _redeliver(stack, queue: str, detail: dict[str, Any]) -> None:
     """A domain event delivered again, late (at-least-once, out of order)."""
     body = {"source": "omnihub.identity", "detail-type": detail["type"], "detail": detail}
-    stack.client("sqs").send_message(
-        QueueUrl=stack.resources.queue_url(queue), MessageBody=json.dumps(body)
-    )
+    stack.client("sqs").send_message(QueueUrl=stack.queue_url(queue), MessageBody=json.dumps(body))
     settle(stack)
 
 

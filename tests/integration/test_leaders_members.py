@@ -105,8 +105,8 @@ def leaders_consumer_held(stack) -> Iterator[None]:
     for `take_held`, so the test hands them to the consumer in an order of its own)."""
     runtime = stack.runtime
     queues, urls = runtime.queues, runtime.consumer_queue_urls
-    url = stack.resources.queue_url("LeadersQueue")
-    runtime.queues = [q for q in queues if q.target.function != "LeadersConsumerFunction"]
+    url = stack.queue_url("LeadersQueue")
+    runtime.queues = [q for q in queues if q.function != "LeadersConsumerFunction"]
     runtime.consumer_queue_urls = [u for u in urls if u != url]
     try:
         yield
@@ -116,7 +116,7 @@ def leaders_consumer_held(stack) -> Iterator[None]:
 
 def take_held(stack) -> list[dict[str, Any]]:
     """The bus events waiting in the leaders queue, taken off it."""
-    sqs, url = stack.client("sqs"), stack.resources.queue_url("LeadersQueue")
+    sqs, url = stack.client("sqs"), stack.queue_url("LeadersQueue")
     taken = []
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for message in messages:

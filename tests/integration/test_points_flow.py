@@ -175,14 +175,12 @@ class HeldPoints:
     def __init__(self, stack):
         self.stack = stack
         runtime = stack.runtime
-        self.consumer = next(
-            q for q in runtime.queues if q.target.function == "PointsConsumerFunction"
-        )
+        self.consumer = next(q for q in runtime.queues if q.function == "PointsConsumerFunction")
         runtime.queues.remove(self.consumer)
-        runtime.consumer_queue_urls.remove(self.consumer.target.url)
+        runtime.consumer_queue_urls.remove(self.consumer.url)
 
     def take(self):
-        sqs, url = self.stack.client("sqs"), self.consumer.target.url
+        sqs, url = self.stack.client("sqs"), self.consumer.url
         bodies = []
         while got := sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["SentTimestamp"]
@@ -195,11 +193,9 @@ class HeldPoints:
     def release(self, *bodies):
         runtime = self.stack.runtime
         runtime.queues.append(self.consumer)
-        runtime.consumer_queue_urls.append(self.consumer.target.url)
+        runtime.consumer_queue_urls.append(self.consumer.url)
         for body in bodies:
-            self.stack.client("sqs").send_message(
-                QueueUrl=self.consumer.target.url, MessageBody=body
-            )
+            self.stack.client("sqs").send_message(QueueUrl=self.consumer.url, MessageBody=body)
             report = self.stack.drain()
             assert report.errors == {}, report
 

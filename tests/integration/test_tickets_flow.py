@@ -233,13 +233,13 @@ class Held:
     def __init__(self, stack, function="TicketsConsumerFunction"):
         self.stack = stack
         runtime = stack.runtime
-        self.consumer = next(q for q in runtime.queues if q.target.function == function)
+        self.consumer = next(q for q in runtime.queues if q.function == function)
         runtime.queues.remove(self.consumer)
-        runtime.consumer_queue_urls.remove(self.consumer.target.url)
+        runtime.consumer_queue_urls.remove(self.consumer.url)
 
     def take(self):
         """The waiting messages' bodies, oldest first, removed from the queue."""
-        sqs, url = self.stack.client("sqs"), self.consumer.target.url
+        sqs, url = self.stack.client("sqs"), self.consumer.url
         bodies = []
         while True:
             got = sqs.receive_message(
@@ -255,11 +255,9 @@ class Held:
         """The consumer is back; `bodies` are delivered in this order, one at a time."""
         runtime = self.stack.runtime
         runtime.queues.append(self.consumer)
-        runtime.consumer_queue_urls.append(self.consumer.target.url)
+        runtime.consumer_queue_urls.append(self.consumer.url)
         for body in bodies:
-            self.stack.client("sqs").send_message(
-                QueueUrl=self.consumer.target.url, MessageBody=body
-            )
+            self.stack.client("sqs").send_message(QueueUrl=self.consumer.url, MessageBody=body)
             report = self.stack.drain()
             assert report.errors == {}, report
 
