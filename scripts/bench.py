@@ -227,6 +227,14 @@ def _goals(figures: dict[str, Any]) -> None:
         if ratio is not None:
             mark = "ok" if ratio <= cold.get("goal_vs_bare_client", 1.3) else "over"
             print(f"goal: cold start {name} {ratio:.2f}x the bare clients (<= 1.3x) {mark}")
+    per = figures.get("per_event")
+    if isinstance(per, dict) and "error" not in per:
+        from scripts.request_budgets import overruns
+
+        excess = overruns(per)
+        print(f"goal: requests per event within budget: {'ok' if not excess else 'over'}")
+        for line in excess:
+            print(f"goal:   over budget: {line}")
     for name, s in (figures.get("capacity") or {}).items():
         if name == "settlement" or not isinstance(s, dict) or "hottest_key_wcu_per_s" not in s:
             continue

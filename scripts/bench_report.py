@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scripts.request_budgets import allowance, budgets, over
+
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -90,21 +92,34 @@ def render(f: dict[str, Any]) -> str:
         "## AWS requests and warm time per event",
         "",
         "`scripts/bench.py` (per_event): each example of `events/channel/` posted five times",
-        "after a warm-up, through the webhook and every consumer it reaches.",
+        "after a warm-up, through the webhook and every consumer it reaches. The goal is the",
+        "function's budget in `scripts/request_budgets.json`, which",
+        "`tests/integration/test_request_counts.py` also enforces.",
         "",
     ]
     if _failed(per):
         out += [f"Failed: {_failed(per)}", ""]
     else:
+        table = budgets()
         rows = []
         for kind, functions in per.items():
             for function, fig in sorted(functions.items()):
                 if function == "outside":
                     continue
+                budget = table.get(kind, {}).get(function)
+                excess = over(fig["requests_per_event"], budget)
                 rows.append(
-                    [kind, function, _ops(fig["requests_per_event"]), fig["warm_ms_per_invocation"]]
+                    [
+                        kind,
+                        function,
+                        _ops(fig["requests_per_event"]),
+                        allowance(budget) + (" over: " + "; ".join(excess) if excess else " ok"),
+                        fig["warm_ms_per_invocation"],
+                    ]
                 )
-        out += _table(["event", "function", "requests per event", "warm ms per invocation"], rows)
+        out += _table(
+            ["event", "function", "requests per event", "goal", "warm ms per invocation"], rows
+        )
 
     tp = f.get("throughput")
     out += [

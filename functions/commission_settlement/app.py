@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from omnihub.adapters.leaders_store import queue_work
+from omnihub.adapters.work_queue import queue_work
 from omnihub.clock import default_clock
 from omnihub.leaders.days import ACTIVE_SHARDS, add_days, day_of
 from omnihub.observability import powertools

@@ -7,7 +7,8 @@ from typing import Literal
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from omnihub.adapters.leaders_store import commission_scheme, leaders_store, queue_work
+from omnihub.adapters.leaders_store import commission_scheme, leaders_store
+from omnihub.adapters.work_queue import queue_work
 from omnihub.clock import default_clock
 from omnihub.consumer import TimeBudget, sqs_handler
 from omnihub.leaders.days import ACTIVE_SHARDS

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from omnihub.adapters.aws import client
+from omnihub.adapters.work_queue import send_work
 from omnihub.clock import default_clock, iso
 from omnihub.observability import powertools
 from omnihub.settings import need, settings
@@ -27,14 +26,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         for kind in ("order", "account")
         for shard in range(SHARDS)
     ]
-    for start in range(0, len(messages), 10):
-        batch = messages[start : start + 10]
-        response = client("sqs").send_message_batch(
-            QueueUrl=queue,
-            Entries=[{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(batch)],
-        )
-        if response.get("Failed"):
-            raise RuntimeError(f"{len(response['Failed'])} work messages were not queued")
+    send_work(queue, messages)
     metrics.add_metric(name="PointsWorkQueued", unit=MetricUnit.Count, value=len(messages))
     logger.info("points work queued", extra={"messages": len(messages), "until": until})
     return {"queued": len(messages), "until": until}

@@ -172,3 +172,16 @@ def test_requests_per_feedback_event_per_function(stack, meter):
     assert feedback == {"BatchGetItem": 4, "TransactWriteItems": 1}
     reads = ("BatchGetItem", "GetItem", "Query", "Scan", "TransactGetItems")
     assert sum(n for op, n in feedback.items() if op in reads) <= 4
+
+
+def test_every_function_stays_within_its_request_budget_for_every_channel_event():
+    """The bench's own per-event measurement (one copy of each events/channel/ example after a
+    warm-up) against scripts/request_budgets.json, the goal column of docs/performance.md: a
+    new request fails here, and so does a budget row no event reaches any more."""
+    from scripts.bench import per_event
+    from scripts.request_budgets import budgets, overruns
+
+    measured = per_event(1)
+    assert overruns(measured) == []
+    rows = {(k, f) for k, fs in measured.items() for f in fs if f != "outside"}
+    assert rows == {(k, f) for k, fs in budgets().items() for f in fs}

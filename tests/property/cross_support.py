@@ -41,7 +41,7 @@ from devstack.model import StackModel
 from devstack.patterns import matches
 from devstack.template import load_model
 from omnihub import wiring
-from omnihub.adapters import aws
+from omnihub.adapters import aws, work_queue
 from omnihub.adapters import leaders_store as leaders_adapter
 from omnihub.backbone import BusEvent
 from omnihub.channels import CHANNEL_EVENT_SOURCE
@@ -413,7 +413,7 @@ class Hub:
             # the knowledge table's content is the seed (tests/integration reads the table)
             (wiring, "knowledge_base", default_knowledge_base),
             (leaders_adapter, "leaders_store", lambda: self.leaders),
-            (leaders_adapter, "queue_work", self.commission_work.extend),
+            (work_queue, "queue_work", self.commission_work.extend),
             (aws, "client", _no_aws),
             # rule sets are parsed once per world, not once per message (they do not change here)
             (wiring, "points_rules", _once(wiring.points_rules)),

@@ -34,6 +34,6 @@ def test_the_report_renders_figures_and_failures():
     }
     text = render(figures)
     assert "| WebhookFunction | 600 | 2.40x |" in text
-    assert "| order.paid | WebhookFunction | PutItem 1 | 5.0 |" in text
+    assert "| order.paid | WebhookFunction | PutItem 1 | <= PutItem 1 ok | 5.0 |" in text
     assert "Failed: RuntimeError: boom" in text
     assert "| 20 | 5 | 47 | GetItem 10, Query 32, TransactWriteItems 5 |" in text

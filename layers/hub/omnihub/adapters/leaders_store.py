@@ -595,20 +595,6 @@ def _store(table: str, event_log_table: str) -> DynamoLeadersStore:
     return DynamoLeadersStore(client("dynamodb"), table, event_log_table)
 
 
-def queue_work(messages: Sequence[dict[str, Any]]) -> None:
-    """Send work messages to the commission work queue, ten a call; one not queued fails the
-    caller (it is retried; the work is idempotent, so a repeat costs only its reads)."""
-    url = need(os.environ.get("COMMISSION_WORK_QUEUE_URL"), "COMMISSION_WORK_QUEUE_URL")
-    for start in range(0, len(messages), 10):
-        batch = messages[start : start + 10]
-        response = client("sqs").send_message_batch(
-            QueueUrl=url,
-            Entries=[{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(batch)],
-        )
-        if response.get("Failed"):
-            raise RuntimeError(f"{len(response['Failed'])} work messages were not queued")
-
-
 def commission_scheme() -> CommissionScheme:
     """The scheme from SSM over its defaults (cached five minutes), so a rate changes without
     a deploy; a broken value keeps the last good one."""
