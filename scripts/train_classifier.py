@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     dict_path.write_text("".join(f"{w} {f}\n" for w, f in sorted(words.items())), encoding="utf-8")
     print(f"dictionary: {len(words)} words -> {dict_path} ({time.perf_counter() - started:.0f} s)")
 
-    segment._tokenizer = segment.load_tokenizer(dict_path)  # the new file, before forking
+    segment._segmenter = segment.load_segmenter(dict_path)  # the new file, before forking
     train_feats = _pool_map(_features, train_texts, args.jobs)
     head_feats = _pool_map(_features, [r["text"] for r in head_rows], args.jobs)
     print(f"features ({time.perf_counter() - started:.0f} s)")
@@ -469,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": heads.SCALE,
         "bias": bias,
         "thresholds": {k: round(v, 4) for k, v in vars(thresholds).items()},
-        "weights": weights,
+        "weights": heads.encode_weights(weights["sentiment"], weights["labelled"]),
     }
     model_path = args.out_dir / "classifier_model.json"
     model_path.write_text(

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import bisect
 import math
+import operator
 import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -116,6 +117,7 @@ class _Term:
 class _Index:
     terms: Mapping[str, _Term]
     max_len: int
+    prefixes: frozenset[str] = frozenset()  # every term's every prefix, the term included
 
 
 def _build_index() -> _Index:
@@ -158,7 +160,8 @@ def _build_index() -> _Index:
         term(w).eating = True
     for w in lexicon.NON_FOOD_SUBJECTS:
         term(w).non_food = True
-    return _Index(terms=terms, max_len=max(len(w) for w in terms))
+    prefixes = frozenset(w[:end] for w in terms for end in range(1, len(w) + 1))
+    return _Index(terms=terms, max_len=max(len(w) for w in terms), prefixes=prefixes)
 
 
 _index_lock = threading.Lock()
@@ -174,8 +177,7 @@ def _get_index() -> _Index:
     return _index
 
 
-@dataclass(frozen=True)
-class _Match:
+class _Match(NamedTuple):
     """A lexicon term found in a clause: token span [start, end) and character offset."""
 
     word: str
@@ -186,24 +188,35 @@ class _Match:
 
 
 def _match_clause(tokens: list[tuple[int, str]], base: int, index: _Index) -> list[_Match]:
-    """Longest-first, left-to-right lexicon matches over whole tokens."""
+    """Longest-first, left-to-right lexicon matches over whole tokens, at most _MAX_SPAN of
+    them. A run of tokens that begins no term ends the search from its first token: most
+    tokens start none, and cost one set lookup."""
     matches: list[_Match] = []
+    prefixes = index.prefixes
+    terms = index.terms
     i = 0
     n = len(tokens)
     while i < n:
+        text = tokens[i][1]
+        if text not in prefixes:
+            i += 1
+            continue
         best: tuple[int, str] | None = None
-        text = ""
-        for j in range(i, min(n, i + _MAX_SPAN)):
-            text += tokens[j][1]
-            if len(text) > index.max_len:
-                break
-            if text in index.terms:
+        j = i
+        while True:
+            if text in terms:
                 best = (j + 1, text)
+            j += 1
+            if j >= n or j - i >= _MAX_SPAN:
+                break
+            text += tokens[j][1]
+            if text not in prefixes:
+                break
         if best is None:
             i += 1
             continue
         end, word = best
-        matches.append(_Match(word, index.terms[word], i, end, base + tokens[i][0]))
+        matches.append(_Match(word, terms[word], i, end, base + tokens[i][0]))
         i = end
     return matches
 
@@ -228,12 +241,17 @@ class _Findings:
         self.intents.setdefault(intent, []).append(word)
 
 
+_QUESTION_MARK_NEXT = re.compile(r"\s*\?")
+
+
 def _asks(text: str, clause_end: int, matches: list[_Match]) -> bool:
     """Is this clause a question: 吗/么 in it, or "?" right after it."""
     if any("inquiry" in m.info.intents and m.word in ("吗", "么") for m in matches):
         return True
-    rest = text[clause_end:].lstrip()
-    return rest.startswith("?")
+    return _QUESTION_MARK_NEXT.match(text, clause_end) is not None
+
+
+_second = operator.itemgetter(1)
 
 
 def _scan(text: str, findings: _Findings) -> list[str]:
@@ -243,12 +261,15 @@ def _scan(text: str, findings: _Findings) -> list[str]:
     index = _get_index()
     all_tokens: list[str] = []
     eaten = False
+    words = segment.get_segmenter().words
     findings.clauses = segment.clause_spans(text)
     for base, clause in findings.clauses:
-        tokens = segment.cut_with_offsets(clause)
-        all_tokens.extend(t for _, t in tokens)
+        tokens = words(clause)
+        all_tokens.extend(map(_second, tokens))
         matches = _match_clause(tokens, base, index)
-        asks = _asks(text, base + len(clause), matches)
+        if not matches:
+            continue
+        asks: bool | None = None  # only a modal verb needs to know (see lexicon.QUESTION_MODALS)
         scope: _Match | None = None  # the negation or suppressor in reach, if any
         non_food = False
         hedge: _Match | None = None
@@ -259,6 +280,8 @@ def _scan(text: str, findings: _Findings) -> list[str]:
                 scope = None
                 if info.hedge:
                     hedge = m
+            if info.modal and asks is None:
+                asks = _asks(text, base + len(clause), matches)
             if info.negation or info.suppressor or (info.modal and asks):
                 scope = m
                 continue
@@ -386,10 +409,27 @@ def concept_signals(norm: str, starts: Sequence[int]) -> set[str]:
         by_clause.setdefault(clause, set()).update(concepts.of_word[m.group()])
     found: set[str] = set()
     for here in by_clause.values():
-        names = sorted(here)
-        found.update(f"k:{n}" for n in names)
-        found.update(f"k:{a}&{b}" for i, a in enumerate(names) for b in names[i + 1 :])
+        found.update(_concept_features(frozenset(here)))
     return found
+
+
+_concept_cache: dict[frozenset[str], tuple[str, ...]] = {}
+
+
+def _concept_features(names: frozenset[str]) -> tuple[str, ...]:
+    """The features of the concepts met in one clause: each, and each pair. Few sets of
+    concepts ever meet, so they are kept (at most 4,096, then begun anew)."""
+    out = _concept_cache.get(names)
+    if out is None:
+        ordered = sorted(names)
+        out = (
+            *(f"k:{n}" for n in ordered),
+            *(f"k:{a}&{b}" for i, a in enumerate(ordered) for b in ordered[i + 1 :]),
+        )
+        if len(_concept_cache) >= 4096:
+            _concept_cache.clear()
+        _concept_cache[names] = out
+    return out
 
 
 def featurize(text: str) -> tuple[str, _Findings, set[str]]:

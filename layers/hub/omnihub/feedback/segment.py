@@ -1,16 +1,23 @@
-"""Word segmentation with jieba over a compact dictionary shipped in the package.
+"""Word segmentation over a compact dictionary shipped in the package: jieba's words, faster.
 
 jieba's default dictionary (349k words) costs about a second on the first cut. The compact
 dictionary in `data/dict.txt` (the domain lexicon plus the words the sentiment model uses, with
 jieba's own frequencies; built by `scripts/train_classifier.py`) loads in a few milliseconds.
 
-The tokenizer is created on first use, once per process. It is filled directly from the
-dictionary file, so jieba never writes its cache file (Lambda may only write to /tmp; the package
-directory is read-only). jieba.posseg and jieba.analyse are never imported: they cost seconds.
+`Segmenter` is jieba 0.42.1's `lcut(text, HMM=False)` over that dictionary, rewritten as one
+backward pass over a clause (the same prefix walk, the same log-frequency sums in the same order,
+ties to the longer word, single ASCII letters and digits joined): the same words, three times
+faster, and `import jieba` (40 ms) is off the first answer. A test cuts thousands of texts both
+ways. jieba itself stays for any other dictionary (`tokenizer=`; the training script counts
+words with jieba's default one) and is what the segmenter is checked against.
+
+The segmenter is created on first use, once per process, straight from the dictionary file
+(nothing is written: Lambda may only write to /tmp).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tempfile
 import threading
@@ -27,6 +34,14 @@ _BOUNDARY = r"\s,.!?;:、。…~～\"'“”‘’()\[\]【】《》<>|/\\-"
 _CLAUSE = re.compile(f"[^{_BOUNDARY}]+")
 # A token that carries meaning has at least one letter, digit or CJK character.
 _WORDLIKE = re.compile(r"\w")
+# jieba 0.42.1's own patterns (jieba/__init__.py: re_han_default, re_skip_default, re_eng).
+_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
+_HAN_ONLY = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+")
+_HAN_NON_WORD = re.compile(r"[+#&.%\-]")  # the han characters that are not \w
+_SKIP = re.compile(r"(\r\n|\s)")
+_ENG = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_PREFIX_ONLY = object()  # the value of a dictionary word's prefix that is no word itself
+_NO_WORD = -math.inf  # below every route's score (they are sums of finite logs)
 
 
 class Tokenizer(Protocol):
@@ -37,6 +52,7 @@ class Tokenizer(Protocol):
 
 _lock = threading.Lock()
 _tokenizer: Tokenizer | None = None
+_segmenter: Segmenter | None = None
 
 
 def normalize(text: str) -> str:
@@ -71,8 +87,149 @@ def prefix_dict(text: str) -> tuple[dict[str, int], int]:
     return freq, total
 
 
+class Segmenter:
+    """jieba's `lcut(text, HMM=False)` over one prefix dictionary, with the same output.
+
+    Per position, from the clause's end backwards: walk the dictionary's prefixes from there,
+    score each word as log(freq) - log(total) plus the best score after it (jieba's sums, in
+    its order, so the floats are equal), keep the best, the longer word on a tie; a character
+    that starts no word scores log(1) - log(total). Then read the route forwards, joining
+    single ASCII letters and digits as jieba does.
+    """
+
+    def __init__(self, freq: dict[str, int], total: int) -> None:
+        logtotal = math.log(total)
+        self._unknown = math.log(1) - logtotal
+        self._words: dict[str, object] = {
+            w: (math.log(f) - logtotal) if f else _PREFIX_ONLY for w, f in freq.items()
+        }
+
+    def _block(self, blk: str, at: int, out: list[tuple[int, str]]) -> None:
+        """One run of jieba's "han" characters (CJK, ASCII letters and digits, +#&._%-) at
+        offset `at`: its words and their offsets."""
+        get = self._words.get
+        unknown = self._unknown
+        n = len(blk)
+        best = [0.0] * (n + 1)
+        ends = [0] * n
+        # Every character's and every pair's entry, looked up in C: most walks end there.
+        singles = list(map(get, blk))
+        pairs = list(map(get, map(str.__add__, blk, blk[1:])))
+        for k in range(n - 1, -1, -1):
+            value = singles[k]
+            top = _NO_WORD
+            end = k + 1
+            if value is not None:
+                if value is not _PREFIX_ONLY:
+                    top = value + best[k + 1]  # type: ignore[operator]
+                if k + 1 < n:
+                    value = pairs[k]
+                    j = k + 2
+                    while value is not None:
+                        if value is not _PREFIX_ONLY:
+                            here = value + best[j]  # type: ignore[operator]
+                            if here >= top:
+                                top, end = here, j
+                        if j == n:
+                            break
+                        j += 1
+                        value = get(blk[k:j])
+            if top == _NO_WORD:  # jieba's lone character: log(1) - log(total)
+                top = unknown + best[k + 1]
+            best[k] = top
+            ends[k] = end
+        x = 0
+        start = -1  # of the ASCII letters and digits being joined
+        while x < n:
+            y = ends[x]
+            if y - x == 1 and blk[x] in _ENG:
+                if start < 0:
+                    start = x
+            else:
+                if start >= 0:
+                    out.append((at + start, blk[start:x]))
+                    start = -1
+                out.append((at + x, blk[x:y]))
+            x = y
+        if start >= 0:
+            out.append((at + start, blk[start:]))
+
+    def _pieces(self, sentence: str) -> list[tuple[int, str]]:
+        """Every token jieba's `lcut(sentence, HMM=False)` gives, with its offset."""
+        out: list[tuple[int, str]] = []
+        if _HAN_ONLY.fullmatch(sentence):
+            self._block(sentence, 0, out)
+            return out
+        pos = 0
+        for blk in _HAN.split(sentence):
+            if not blk:
+                continue
+            if _HAN.match(blk):
+                self._block(blk, pos, out)
+            else:
+                for x in _SKIP.split(blk):
+                    if _SKIP.match(x):
+                        out.append((pos, x))
+                        pos += len(x)
+                        continue
+                    for ch in x:
+                        out.append((pos, ch))
+                        pos += 1
+                continue
+            pos += len(blk)
+        return out
+
+    def lcut(self, sentence: str) -> list[str]:
+        """Every token jieba's `lcut(sentence, HMM=False)` gives, punctuation included."""
+        return [t for _, t in self._pieces(sentence)]
+
+    def words(self, clause: str) -> list[tuple[int, str]]:
+        """Word-like tokens with their offsets (see cut_with_offsets). In a run of jieba's han
+        characters only +#&.%- make a token that is no word: most clauses need no check."""
+        if _HAN_ONLY.fullmatch(clause):
+            out: list[tuple[int, str]] = []
+            self._block(clause, 0, out)
+            if not _HAN_NON_WORD.search(clause):
+                return out
+        else:
+            out = self._pieces(clause)
+        return [(p, t) for p, t in out if _WORDLIKE.search(t)]
+
+
+def _two_column_prefix_dict(text: str) -> tuple[dict[str, int], int] | None:
+    """prefix_dict of a file of "word freq" lines only (what the training script writes), by
+    whole-string operations: five times faster on the first answer. None for any other file."""
+    parts = text.split()
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(parts) != 2 * len(lines) or not all(map(str.isdigit, parts[1::2])):
+        return None
+    words = parts[0::2]
+    counts = list(map(int, parts[1::2]))
+    freq = dict(zip(words, counts, strict=True))
+    prefixes = {w[:end] for w in words if len(w) > 1 for end in range(1, len(w))}
+    freq.update(dict.fromkeys(prefixes - freq.keys(), 0))
+    return freq, sum(counts)
+
+
+def load_segmenter(dict_path: Path = DICT_PATH) -> Segmenter:
+    """A Segmenter over `dict_path` ("word freq" lines)."""
+    text = dict_path.read_text(encoding="utf-8")
+    return Segmenter(*(_two_column_prefix_dict(text) or prefix_dict(text)))
+
+
+def get_segmenter() -> Segmenter:
+    """The process-wide segmenter over the packaged dictionary, created on first use."""
+    global _segmenter
+    if _segmenter is None:
+        with _lock:
+            if _segmenter is None:
+                _segmenter = load_segmenter()
+    return _segmenter
+
+
 def load_tokenizer(dict_path: Path = DICT_PATH) -> Tokenizer:
-    """Build a jieba Tokenizer over `dict_path` without jieba's cache file or its log lines."""
+    """A jieba Tokenizer over `dict_path`, without jieba's cache file or its log lines (what the
+    Segmenter is checked against)."""
     with warnings.catch_warnings():
         # Compiling jieba 0.42.1 from source (no .pyc shipped) warns about escape sequences.
         warnings.simplefilter("ignore", SyntaxWarning)
@@ -87,7 +244,7 @@ def load_tokenizer(dict_path: Path = DICT_PATH) -> Tokenizer:
 
 
 def get_tokenizer() -> Tokenizer:
-    """The process-wide tokenizer over the packaged dictionary, created on first use."""
+    """A process-wide jieba tokenizer over the packaged dictionary, created on first use."""
     global _tokenizer
     if _tokenizer is None:
         with _lock:
@@ -100,11 +257,13 @@ def cut_with_offsets(clause: str, tokenizer: Tokenizer | None = None) -> list[tu
     """Word-like tokens of one clause with their offsets in it.
 
     No HMM: unknown words stay single characters, which is fast and keeps lexicon terms intact.
+    Without `tokenizer`, the packaged dictionary's Segmenter (the same tokens as jieba's).
     """
-    tok = tokenizer if tokenizer is not None else get_tokenizer()
+    if tokenizer is None:
+        return get_segmenter().words(clause)
     out: list[tuple[int, str]] = []
     pos = 0
-    for token in tok.lcut(clause, HMM=False):
+    for token in tokenizer.lcut(clause, HMM=False):
         if _WORDLIKE.search(token):
             out.append((pos, token))
         pos += len(token)
