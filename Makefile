@@ -60,6 +60,10 @@ eval-classifier: $(VENV)/.installed ## Every measure on the frozen test part, co
 train-classifier: $(VENV)/.installed ## Rebuild the compact dictionary and the trained heads from ../shared/data and data/feedback-dev
 	@$(PY) scripts/train_classifier.py
 
+.PHONY: golden-answers
+golden-answers: $(VENV)/.installed ## After a retrain meant to change answers: rewrite tests/unit/feedback/golden_answers.jsonl
+	@$(PY) -m tests.unit.feedback.test_fast_paths
+
 .PHONY: bench
 bench: $(VENV)/.installed ## The performance report: docs/performance.md and docs/performance.json
 	@$(PY) scripts/bench.py

@@ -1,4 +1,4 @@
-"""The labelled feedback development set: label rows in data/feedback-dev/labels.jsonl joined with
+"""The labelled feedback development set: label rows in data/feedback-dev/labels/ joined with
 their texts from ../shared/data/reviews/reviews.jsonl (the texts stay out of the project).
 
     from feedback_dev import load_labelled
@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-LABELS = ROOT / "data" / "feedback-dev" / "labels.jsonl"
+#: One JSON Lines file per labelling round (`round-N.jsonl`), read in round order: a round adds a
+#: file and never edits an earlier one, and no file grows past what a repository should hold.
+LABELS = ROOT / "data" / "feedback-dev" / "labels"
 REVIEWS = ROOT.parent / "shared" / "data" / "reviews" / "reviews.jsonl"
 SENTIMENTS = ("neg", "neu", "pos")
 INTENTS = ("complaint", "inquiry", "suggestion", "praise")
@@ -66,8 +68,28 @@ def texts_by_id(path: Path = REVIEWS) -> dict[str, str]:
     return found
 
 
+def label_files(path: Path = LABELS) -> list[Path]:
+    """The label files of a directory in round order (round-2 before round-10), or one file."""
+    if not path.is_dir():
+        return [path]
+    return sorted(path.glob("round-*.jsonl"), key=lambda p: int(p.stem.removeprefix("round-")))
+
+
+def labels_sha256(path: Path = LABELS) -> str:
+    """The digest of every label file's bytes in round order: the model file records it."""
+    digest = hashlib.sha256()
+    for file in label_files(path):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
 def read_labels(path: Path = LABELS) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows = [
+        json.loads(line)
+        for file in label_files(path)
+        for line in file.read_text(encoding="utf-8").splitlines()
+        if line
+    ]
     for row in rows:
         check_row(row)
     return rows

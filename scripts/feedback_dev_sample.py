@@ -33,12 +33,14 @@ NET = re.compile(
 )
 ASK = re.compile(r"\?|？|吗|建议|希望|请问|能不能|可以吗|怎么")
 #: Texts drawn from each pool, round by round (round 2 adds questions and wishes, which are rare
-#: in reviews, and more of the net; round 3 more of both, for the trained risk and intent models);
-#: a later round never changes an earlier one.
+#: in reviews, and more of the net; round 3 more of both, for the trained risk and intent models;
+#: round 4 the rest of the net and of the food questions, where risk precision and the rare
+#: intents have the most to gain); a later round never changes an earlier one.
 ROUNDS: tuple[dict[str, int], ...] = (
     {"net": 900, "ask": 250, "food_neg": 350, "food_pos": 200, "other": 100},
     {"net": 500, "ask": 700, "other_ask": 400, "food_neg": 200},
     {"net": 1400, "ask": 500, "other_ask": 300, "food_neg": 200},
+    {"net": 1111, "ask": 693, "other_ask": 300},
 )
 MAX_CHARS = 300
 

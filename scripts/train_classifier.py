@@ -3,7 +3,7 @@
     make train-classifier      (PYTHONPATH=layers/hub python scripts/train_classifier.py)
 
 Inputs: ../shared/data/reviews/reviews.jsonl (pos/neg from the source) and
-data/feedback-dev/labels.jsonl (intent, sentiment, topics and risk by the labelling guide). Outputs
+data/feedback-dev/labels/ (intent, sentiment, topics and risk by the labelling guide). Outputs
 in layers/hub/omnihub/feedback/data/: `dict.txt` and `classifier_model.json`, byte-identical for
 the same inputs (the model file records the sha256 of each input; a test compares them).
 
@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT / "layers" / "hub"))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from feedback_dev import LABELS, load_labelled, texts_by_id  # noqa: E402
+from feedback_dev import LABELS, labels_sha256, load_labelled, texts_by_id  # noqa: E402
 
 from omnihub.feedback import classifier, heads, lexicon, segment  # noqa: E402
 
@@ -451,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     for k, offset in enumerate(folds["intent_offsets"].values()):
         bias[first_intent + k] = round(bias[first_intent + k] + offset, 4)
 
-    inputs = {"reviews": sha256_of(args.data), "labels": sha256_of(args.labels)}
+    inputs = {"reviews": sha256_of(args.data), "labels": labels_sha256(args.labels)}
     inputs.update({name: sha256_of(path) for name, path in model_sources().items()})
     payload = {
         "format": heads.MODEL_FORMAT,

@@ -3,7 +3,8 @@
 `golden_answers.jsonl` holds 1,013 synthetic texts (the risk cases, every lexicon group and
 concept in templates of negation, hedging, questions and wishes, degree words, edge strings)
 with the full answers of the code before its speed work: a speed change that alters any answer
-fails here. Regenerate it only with a change that means to alter answers (and retrain).
+fails here. Regenerate it (`make golden-answers`) only with a change that means to alter
+answers: new labels or a retrained model, after `make train-classifier`.
 """
 
 from __future__ import annotations
@@ -97,3 +98,20 @@ def test_a_model_whose_rows_do_not_match_its_features_is_refused() -> None:
     raw["weights"] = {**raw["weights"], "features": raw["weights"]["features"] + "\nextra"}
     with pytest.raises(ValueError, match="model weights"):
         heads.HeadsModel.from_json(raw)
+
+
+def regenerate() -> None:
+    """Rewrite every expected answer from the current code and model (same texts, same order)."""
+    rows = _golden()
+    lines = [
+        json.dumps(
+            {**r, "expected": classify(r["text"]).to_dict()}, ensure_ascii=False, sort_keys=True
+        )
+        for r in rows
+    ]
+    GOLDEN.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{len(rows)} answers written to {GOLDEN}")
+
+
+if __name__ == "__main__":
+    regenerate()

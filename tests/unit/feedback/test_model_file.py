@@ -14,7 +14,7 @@ from omnihub.feedback import heads
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from feedback_dev import LABELS  # noqa: E402
+from feedback_dev import LABELS, label_files, labels_sha256  # noqa: E402
 from train_classifier import DEFAULT_DATA, model_sources  # noqa: E402
 
 
@@ -33,7 +33,7 @@ def test_the_model_was_trained_from_todays_code(name: str) -> None:
 
 
 def test_the_model_was_trained_from_todays_labels() -> None:
-    assert _meta()["inputs_sha256"]["labels"] == _sha(LABELS), "run make train-classifier"
+    assert _meta()["inputs_sha256"]["labels"] == labels_sha256(LABELS), "run make train-classifier"
 
 
 @pytest.mark.skipif(not DEFAULT_DATA.exists(), reason="the shared reviews are not on this machine")
@@ -57,3 +57,10 @@ def test_a_file_of_another_format_or_shape_is_refused() -> None:
 def test_the_model_file_stays_small() -> None:
     """A derived model may ship in the layer, the data it came from may not: under 2 MB."""
     assert heads.MODEL_PATH.stat().st_size < 2_000_000
+
+
+def test_every_label_file_stays_small() -> None:
+    """The labels are in the project (their texts are not): one file per round, each under 2 MB."""
+    files = label_files(LABELS)
+    assert len(files) >= 4
+    assert all(f.stat().st_size < 2_000_000 for f in files)

@@ -1,17 +1,18 @@
 """Feedback classification: intent, sentiment, intensity, topics, risk and evidence.
 
-`classify(text)` is a pure, deterministic function. Importing this module is cheap: jieba, the
-compact dictionary and the trained model are loaded by the first call.
+`classify(text)` is a pure, deterministic function. Importing this module is cheap: the segmenter,
+the compact dictionary and the trained model are loaded by the first call.
 
 How it decides:
 - The text is normalized (NFKC, lower case) and split into clauses at punctuation and spaces;
-  each clause is cut by jieba over the compact dictionary, and lexicon terms are matched on token
-  boundaries (longest first). A negation ("没有", "无", "不"...) or a suppressor ("防止", "易"...)
-  reaches the risk and problem terms at most NEGATION_WINDOW tokens after it in its clause; a
-  hedge ("怀疑", "好像") or a scope breaker ("但是", "就") ends that reach.
+  each clause is cut into jieba's words over the compact dictionary (omnihub.feedback.segment),
+  and lexicon terms are matched on token boundaries (longest first). A negation ("没有", "无",
+  "不"...) or a suppressor ("防止", "易"...) reaches the risk and problem terms at most
+  NEGATION_WINDOW tokens after it in its clause; a hedge ("怀疑", "好像") or a scope breaker
+  ("但是", "就") ends that reach.
 - What the lexicon found becomes signals (a food-safety term standing, a negated defect, cues of
   each intent, the question mark, concepts met in one clause), which join the character 1-3
-  grams and jieba words as features of the trained heads (omnihub.feedback.heads): sentiment
+  grams and those words as features of the trained heads (omnihub.feedback.heads): sentiment
   from 60,000 reviews; risk, intent, topics and "mixed" from the labelled set (data/feedback-dev).
 - Rules that stay rules, on top: a food-safety term left standing is high, hedged or not; the
   model alone never makes a negated or merely asked-about defect high, and makes a question
@@ -68,8 +69,9 @@ ASK_POS_ABOVE = 0.95
 #: The model alone makes a question high risk only when this sure: a question is mostly a worry
 #: ("冬天花生油凝固了是坏了吗？"), and the report in it ("每喝一次都拉肚子") makes the model sure.
 INQUIRY_HIGH = 0.99
-#: A text that ends as a question ("...是坏了吗", "...能退吗?") without naming a problem asks.
-QUESTION_END = re.compile(r"(吗|么|呢)[?.!~\s]*$|\?[?!\s]*$")
+#: A text that ends as a question ("...是坏了吗", "...能退吗?", "...的烟点是多少") without naming
+#: a problem asks: a particle, a question mark, or an interrogative as its last word.
+QUESTION_END = re.compile(r"(吗|么|呢|多少|多久|几天|哪里|哪儿|如何|怎么样)[?.!~\s]*$|\?[?!\s]*$")
 SURE_TOPIC = 0.5  # beside the dictionary's topics, the model's count from this probability
 COMPLAINT_MAX_SCORE = 0.3  # a complaint no dictionary word names scores at most this
 PRAISE_MIN_SCORE = 0.6  # a praise no praise word names scores at least this
