@@ -26,6 +26,11 @@ test fails and the workaround can go (docs/decisions.md, D81).
 10. KMS keys: moto makes RSA key material for every key, symmetric ones too (~0.1 s each); the
    local stack's keys share one per key spec (nothing is encrypted locally).
 (11. EventBridge in moto cannot deliver to Lambda: see devstack.provision's relay queues.)
+12. Lambda versions: moto publishes an AWS::Lambda::Version, but its `Ref` is the logical id and
+   `GetAtt .Version` fails the stack; here they are the version's ARN and number, as in AWS.
+13. Lambda aliases: moto has no AWS::Lambda::Alias model (a `Ref` to one leaves the property
+   out, and a Permission on it fails); here it is created with moto's CreateAlias and its `Ref`
+   is the alias ARN. SAM's `AutoPublishAlias` points every trigger at it (docs/decisions.md D93).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from moto.core.common_models import CloudFormationModel
 
 from devstack.sam import CODE_BUCKET, Expanded
 
@@ -145,9 +151,85 @@ def _shared_key_material(key_spec: str) -> Any:
     return generate_private_key(key_spec)
 
 
+class _LambdaVersion(CloudFormationModel):
+    """Workaround 12: a published version as CloudFormation gives it. Its own type name keeps
+    it out of moto's model map; `_patched` maps AWS::Lambda::Version to it while it runs."""
+
+    def __init__(self, arn: str, version: str) -> None:
+        self.physical_resource_id, self.version = arn, version
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "Devstack::Lambda::Version"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, name: str, json_: dict[str, Any], account_id: str, region: str, **_: Any
+    ) -> _LambdaVersion:
+        from moto.awslambda.models import lambda_backends
+
+        properties = json_["Properties"]
+        backend = lambda_backends[account_id][region]
+        published = backend.publish_version(
+            properties["FunctionName"], properties.get("Description", "")
+        )
+        return cls(published.function_arn, str(published.version))
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Version"
+
+    def get_cfn_attribute(self, attr: str) -> str:
+        if attr != "Version":
+            raise NotImplementedError(attr)
+        return self.version
+
+
+class _LambdaAlias(CloudFormationModel):
+    """Workaround 13: an alias made with moto's CreateAlias; its `Ref` is the alias ARN."""
+
+    def __init__(self, arn: str) -> None:
+        self.physical_resource_id = arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "Devstack::Lambda::Alias"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, name: str, json_: dict[str, Any], account_id: str, region: str, **_: Any
+    ) -> _LambdaAlias:
+        from moto.awslambda.models import lambda_backends
+
+        p = json_["Properties"]
+        alias = lambda_backends[account_id][region].create_alias(
+            p["Name"],
+            p["FunctionName"],
+            str(p["FunctionVersion"]),
+            p.get("Description", ""),
+            p.get("RoutingConfig"),
+        )
+        return cls(alias.arn)
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "AliasArn"
+
+    def get_cfn_attribute(self, attr: str) -> str:
+        if attr != "AliasArn":
+            raise NotImplementedError(attr)
+        return self.physical_resource_id
+
+
+_LAMBDA_MODELS: dict[str, Any] = {
+    "AWS::Lambda::Version": _LambdaVersion,
+    "AWS::Lambda::Alias": _LambdaAlias,
+}
+
+
 @contextmanager
 def _patched() -> Iterator[None]:
-    """Workarounds 1-3, 9 and 10, in place only while a stack is created or read."""
+    """Workarounds 1-3, 9, 10, 12 and 13, in place only while a stack is created or read."""
     from moto.cloudformation import models, parsing
     from moto.events.models import EventBus
     from moto.kms import models as kms
@@ -156,6 +238,10 @@ def _patched() -> Iterator[None]:
     original_name = parsing.generate_resource_name
     original_init = parsing.ResourceMap.__init__
     original_key = kms.generate_private_key
+    original_models = parsing.get_model_map
+
+    def model_map() -> dict[str, Any]:
+        return {**original_models(), **_LAMBDA_MODELS}
 
     def init(resource_map: Any, *args: Any, **kwargs: Any) -> None:
         original_init(resource_map, *args, **kwargs)
@@ -185,9 +271,11 @@ def _patched() -> Iterator[None]:
         parsing.generate_resource_name = readable_name
         parsing.ResourceMap.__init__ = init  # type: ignore[method-assign]
         kms.generate_private_key = _shared_key_material
+        parsing.get_model_map = model_map  # type: ignore[assignment]
         try:
             yield
         finally:
+            parsing.get_model_map = original_models
             models.Stack.parse_template = staticmethod(original_parse)  # type: ignore[method-assign]
             parsing.generate_resource_name = original_name
             parsing.ResourceMap.__init__ = original_init  # type: ignore[method-assign]

@@ -189,8 +189,13 @@ class _Reader:
                 environment={str(k): _env_value(v) for k, v in variables.items()},
             )
 
-    def _function_of(self, arn: str) -> str | None:
-        return self.function_by_arn.get(arn) or self.function_by_arn.get(arn.split(":$")[0])
+    def _function_of(self, name_or_arn: str) -> str | None:
+        """The function a trigger names: by name or ARN, qualified by a version or alias
+        (`:live`, `:$LATEST`) or not; SAM's AutoPublishAlias points triggers at the alias."""
+        if name_or_arn.startswith("arn:"):
+            return self.function_by_arn.get(":".join(name_or_arn.split(":")[:7]))
+        name = name_or_arn.split(":")[0]
+        return next((f.logical_id for f in self.model.functions.values() if f.name == name), None)
 
     def _rules(self) -> None:
         events = self.client("events")
@@ -275,14 +280,7 @@ class _Reader:
 
     def _mapping(self, logical_id: str, p: Mapping[str, Any]) -> None:
         function_name = str(p["FunctionName"])
-        function = next(
-            (
-                f.logical_id
-                for f in self.model.functions.values()
-                if function_name in (f.name, f.arn)
-            ),
-            None,
-        )
+        function = self._function_of(function_name)
         source = str(p["EventSourceArn"])
         queue = self.model.queue_by_arn(source)
         table = next((t for t in self.model.tables.values() if t.stream_arn == source), None)

@@ -3,10 +3,12 @@
 A fresh process imports and initialises a handler module, then creates the clients its first
 request creates (adapters are lazy, so Lambda pays for them on the first request, not at INIT).
 The baseline is a bare process doing only the client part: `import boto3` and the same
-`boto3.client(...)` calls. Both are measured side by side in one run, median of several fresh
-processes, so the ratio does not depend on the machine. Tracing is on as deployed (the
-environment comes from template.yaml, without the local stack's POWERTOOLS_TRACE_DISABLED);
-there is no X-Ray daemon here, so AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR keeps the SDK quiet.
+`boto3.client(...)` calls. Each function's fresh process runs right after a fresh baseline
+process, pair by pair, and its ratio is the median of the pairs' ratios: a machine whose load
+drifts during the run (a shared 2-core VM) moves both halves of a pair alike. Tracing is on as
+deployed (the environment comes from template.yaml, without the local stack's
+POWERTOOLS_TRACE_DISABLED); there is no X-Ray daemon here, so AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR
+keeps the SDK quiet.
 
     python scripts/bench_cold_start.py [--runs 7] [--json PATH]
 """
@@ -119,17 +121,26 @@ def measure(runs: int) -> dict[str, object]:
         env["AWS_XRAY_CONTEXT_MISSING"] = "IGNORE_ERROR"  # no daemon, no segment outside Lambda
         services = FIRST_REQUEST_CLIENTS.get(logical_id, BASELINE_CLIENTS)
         path = str((ROOT / spec.code_uri / "app.py").resolve())
-        init_ms, first_ms = _median(
-            HANDLER.format(path=path), HANDLER_CLIENTS.format(services=services), env, runs
-        )
-        same = bare[services][1]
+        pairs = [
+            (
+                _fresh_ms(BARE, BARE_CLIENTS.format(services=services), base_env),
+                _fresh_ms(
+                    HANDLER.format(path=path), HANDLER_CLIENTS.format(services=services), env
+                ),
+            )
+            for _ in range(runs)
+        ]
+        init_ms = round(statistics.median(f[0] for _, f in pairs), 1)
         functions[logical_id] = {
             "init_ms": init_ms,
             "vs_import_boto3": round(init_ms / import_boto3_ms, 2),
             "clients": list(services),
-            "with_clients_ms": first_ms,
-            "bare_client_ms": same,
-            "vs_bare_client": round(first_ms / same, 2),
+            "with_clients_ms": round(statistics.median(f[1] for _, f in pairs), 1),
+            "bare_client_ms": round(statistics.median(b[1] for b, _ in pairs), 1),
+            "vs_bare_client": round(statistics.median(f[1] / b[1] for b, f in pairs), 2),
+            # the first request's clients once INIT is done: what SnapStart leaves of a cold
+            # start besides Lambda's restore itself (README, "SnapStart")
+            "after_restore_ms": round(statistics.median(f[1] - f[0] for _, f in pairs), 1),
         }
     return {
         "runs": runs,

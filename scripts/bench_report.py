@@ -41,9 +41,10 @@ def render(f: dict[str, Any]) -> str:
         "`python scripts/bench_cold_start.py --runs 7`: a fresh process imports and initialises",
         "each handler, then creates the boto3 clients its first request creates; next to it, in",
         "the same run, a bare process doing only `import boto3` and the same `boto3.client(...)`",
-        f"calls. Median of {(cold or {}).get('runs', '?')} runs each. Tracing as deployed:"
-        + (" on" if (cold or {}).get("tracing") else " off")
-        + " (no",
+        "calls. Each function's process runs right after a bare one, pair by pair, and the ratio",
+        "is the median of the pairs' ratios (a shared machine's drifting load moves both halves",
+        f"of a pair alike); the ms are medians of {(cold or {}).get('runs', '?')} runs."
+        " Tracing as deployed:" + (" on" if (cold or {}).get("tracing") else " off") + " (no",
         "POWERTOOLS_TRACE_DISABLED; with no X-Ray daemon, AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR).",
         'To rerun the baseline by hand: `hyperfine -w 1 -r 7 "<command>"` or',
         "`/usr/bin/time -f %e <command>` with the command below; the function side is the",
@@ -86,6 +87,18 @@ def render(f: dict[str, Any]) -> str:
             ],
             rows,
         )
+        after = [
+            fig["after_restore_ms"]
+            for fig in cold["functions"].values()
+            if "after_restore_ms" in fig
+        ]
+        if after:
+            out += [
+                "With SnapStart (README) the import is in the snapshot; a restored environment"
+                f" still makes its first request's clients: {min(after):.0f}-{max(after):.0f} ms"
+                " here (`after_restore_ms`), plus Lambda's restore, not measurable locally.",
+                "",
+            ]
 
     per = f.get("per_event")
     out += [

@@ -6,6 +6,7 @@ fixes it, that test fails, and the workaround (and the test) can be dropped (doc
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
@@ -286,3 +287,105 @@ def test_10_moto_makes_key_material_for_every_key() -> None:
     with moto_cfn._patched():
         third, fourth = (kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(2))
     assert keys[third].private_key is keys[fourth].private_key
+
+
+def _versioned(extra: dict[str, Any]) -> dict[str, Any]:
+    """FUNCTION with a published version (as SAM's AutoPublishAlias writes it) and `extra`."""
+    resources = {
+        **FUNCTION["Resources"],
+        "FnVersion": {
+            "Type": "AWS::Lambda::Version",
+            "Properties": {"FunctionName": {"Ref": "Fn"}},
+        },
+        **extra,
+    }
+    return {"Resources": resources}
+
+
+def _value(name: str, value: Any) -> dict[str, Any]:
+    return {
+        name: {
+            "Type": "AWS::SSM::Parameter",
+            "Properties": {"Name": f"/probe/{name}", "Type": "String", "Value": value},
+        }
+    }
+
+
+@mock_aws
+def test_12_moto_refs_a_version_by_its_logical_id() -> None:
+    moto_cfn._put_stub_code(REGION, {"functions/probe"})
+    _create(_versioned(_value("Ref", {"Ref": "FnVersion"})), patched=False)
+    ssm = boto3.client("ssm", region_name=REGION)
+    assert ssm.get_parameter(Name="/probe/Ref")["Parameter"]["Value"] == "FnVersion"
+
+
+@mock_aws
+def test_12_moto_has_no_version_attribute() -> None:
+    moto_cfn._put_stub_code(REGION, {"functions/probe"})
+    with pytest.raises(AttributeError, match="get_cfn_attribute"):
+        _create(_versioned(_value("Att", {"Fn::GetAtt": ["FnVersion", "Version"]})), patched=False)
+
+
+@mock_aws
+def test_12_patched_a_version_is_its_arn_and_number() -> None:
+    template = _versioned(
+        {
+            **_value("Ref", {"Ref": "FnVersion"}),
+            **_value("Att", {"Fn::GetAtt": ["FnVersion", "Version"]}),
+        }
+    )
+    moto_cfn.create_stack(Expanded(template, {"functions/probe": Path("/nowhere")}), region=REGION)
+    ssm = boto3.client("ssm", region_name=REGION)
+    arn = f"arn:aws-cn:lambda:{REGION}:123456789012:function:devstack-Fn:1"
+    assert ssm.get_parameter(Name="/probe/Ref")["Parameter"]["Value"] == arn
+    assert ssm.get_parameter(Name="/probe/Att")["Parameter"]["Value"] == "1"
+
+
+ALIAS = {
+    "FnAliaslive": {
+        "Type": "AWS::Lambda::Alias",
+        "Properties": {
+            "Name": "live",
+            "FunctionName": {"Ref": "Fn"},
+            "FunctionVersion": {"Fn::GetAtt": ["FnVersion", "Version"]},
+        },
+    },
+    "FnPermission": {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Ref": "FnAliaslive"},
+            "Principal": "apigateway.amazonaws.com",
+        },
+    },
+}
+
+
+@mock_aws
+def test_13_moto_has_no_alias_model_so_a_permission_on_an_alias_fails() -> None:
+    from moto.cloudformation.parsing import resource_class_from_type
+
+    assert resource_class_from_type("AWS::Lambda::Alias") is None
+    moto_cfn._put_stub_code(REGION, {"functions/probe"})
+    template = _versioned(copy.deepcopy(ALIAS))
+    del template["Resources"]["FnAliaslive"]["Properties"]["FunctionVersion"]  # see 12
+    with pytest.raises(KeyError, match="FunctionName"):
+        _create(template, patched=False)
+
+
+@mock_aws
+@pytest.mark.parametrize("region", ["cn-north-1", "us-east-1"])
+def test_13_patched_an_alias_is_created_and_is_its_arn(region: str) -> None:
+    template = _versioned({**ALIAS, **_value("Ref", {"Ref": "FnAliaslive"})})
+    expanded = Expanded(template, {"functions/probe": Path("/nowhere")})
+    created = moto_cfn.create_stack(expanded, region=region)
+    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    arn = f"arn:{partition}:lambda:{region}:123456789012:function:devstack-Fn:live"
+    assert created.of_type("AWS::Lambda::Alias") == {"FnAliaslive": arn}
+    ssm = boto3.client("ssm", region_name=region)
+    assert ssm.get_parameter(Name="/probe/Ref")["Parameter"]["Value"] == arn
+    lambda_ = boto3.client("lambda", region_name=region)
+    (alias,) = lambda_.list_aliases(FunctionName="devstack-Fn")["Aliases"]
+    assert (alias["Name"], alias["FunctionVersion"]) == ("live", "1")
+    policy = json.loads(lambda_.get_policy(FunctionName="devstack-Fn", Qualifier="live")["Policy"])
+    assert policy["Statement"][0]["Principal"] == {"Service": "apigateway.amazonaws.com"}

@@ -185,6 +185,38 @@ def test_real_template_every_function_and_trigger_is_modelled() -> None:
     assert {"AWS::CloudWatch::Alarm", "AWS::Cognito::UserPool"} <= set(model.no_local_meaning)
 
 
+def test_real_template_triggers_invoke_the_live_alias_and_are_read_as_its_function() -> None:
+    """SAM's AutoPublishAlias points every trigger at `<Function>Aliaslive`; moto creates the
+    alias (devstack.moto_cfn, 13) and the model maps each trigger back to its function."""
+    with mock_aws():
+        model = load_model(PROJECT_ROOT, region="us-east-1")
+        lambda_ = boto3.client("lambda", region_name="us-east-1")
+        for spec in model.functions.values():
+            aliases = lambda_.list_aliases(FunctionName=spec.name)["Aliases"]
+            assert [a["Name"] for a in aliases] == ["live"], spec.logical_id
+    resources = model.cloudformation["Resources"]
+    mappings = {(m.function, m.event_name) for m in [*model.sqs_mappings, *model.stream_mappings]}
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping":
+            target = resource["Properties"]["FunctionName"]["Ref"]
+            function = target.removesuffix("Aliaslive")
+            assert target != function
+            assert (function, logical_id.removeprefix(function)) in mappings
+    body = json.dumps(resources["HttpApi"]["Properties"]["Body"])
+    assert "Aliaslive}/invocations" in body
+    assert ":function:" not in body
+    assert {r.function for r in model.routes} == {
+        f for f in model.functions if "${" + f + "Aliaslive}" in body
+    }
+    rules = [r for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    scheduled = [r for r in rules if "ScheduleExpression" in r["Properties"]]
+    assert scheduled
+    assert all(
+        t["Arn"]["Ref"].endswith("Aliaslive") for r in scheduled for t in r["Properties"]["Targets"]
+    )
+    assert len(model.schedules) >= len(scheduled)
+
+
 def test_real_template_stack_in_moto() -> None:
     with mock_aws():
         model = load_model(PROJECT_ROOT)

@@ -19,6 +19,8 @@ import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+import omnihub.snapstart  # noqa: F401 - registers the SnapStart restore hook (every handler)
+
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 TRACED_MODULES = ("botocore", "httplib")
