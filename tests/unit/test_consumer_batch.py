@@ -1,4 +1,5 @@
-"""The SQS batch loop: a failed record is reported alone, a batch that failed whole is an error."""
+"""The SQS batch loop: a failed record is reported alone, a batch that failed whole is an error,
+poison is parked, and an erased member's event is acknowledged, not retried into a DLQ."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from aws_lambda_powertools import Logger, Metrics
 
 from omnihub.consumer import BatchFailed, Consumer
-from omnihub.errors import InvalidInput
+from omnihub.errors import Gone, InvalidInput
 
 
 def _record(message_id: str, body: object) -> dict:
@@ -25,6 +26,8 @@ def _consumer(handled: list, sent: list) -> Consumer:
             raise TimeoutError("throttled")
         if message.get("poison"):
             raise InvalidInput("breaks its contract", details=[{"field": "poison"}])
+        if message.get("erased"):
+            raise Gone("channel event tmall:e1 belonged to an erased member")
         handled.append(message["n"])
 
     return Consumer(
@@ -71,3 +74,10 @@ def test_a_poison_record_is_parked_and_counts_as_handled():
 
 def test_an_empty_batch_reports_nothing():
     assert _consumer([], [])({"Records": []}, None) == {"batchItemFailures": []}
+
+
+def test_an_erased_members_event_is_acknowledged_not_parked_or_retried():
+    sent: list = []
+    answer = _consumer([], sent)({"Records": [_record("m-1", {"erased": True})]}, None)
+    assert answer == {"batchItemFailures": []}
+    assert sent == []
