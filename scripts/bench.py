@@ -226,7 +226,12 @@ def _goals(figures: dict[str, Any]) -> None:
         ratio = fig.get("vs_bare_client")
         if ratio is not None:
             mark = "ok" if ratio <= cold.get("goal_vs_bare_client", 1.3) else "over"
-            print(f"goal: cold start {name} {ratio:.2f}x the bare clients (<= 1.3x) {mark}")
+            floor = (
+                f"; its frameworks alone {fig['floor_vs_bare_client']:.2f}x"
+                if "floor" in fig
+                else ""
+            )
+            print(f"goal: cold start {name} {ratio:.2f}x the bare clients (<= 1.3x) {mark}{floor}")
     per = figures.get("per_event")
     if isinstance(per, dict) and "error" not in per:
         from scripts.request_budgets import overruns

@@ -10,6 +10,13 @@ deployed (the environment comes from template.yaml, without the local stack's
 POWERTOOLS_TRACE_DISABLED); there is no X-Ray daemon here, so AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR
 keeps the SDK quiet.
 
+A third process, the framework floor, sits in every pair too: what any function written by this
+project's rules imports before a line of its own, then the same clients: Powertools' Logger,
+Tracer and Metrics as omnihub.observability makes them, and of pydantic (one model built) and
+Powertools' validating HTTP resolver whichever the function's import brings in. `vs_floor` is
+what the hub's own code adds; the floor's own ratio to the bare process is what no handler code
+can win back.
+
     python scripts/bench_cold_start.py [--runs 7] [--json PATH]
 """
 
@@ -69,6 +76,23 @@ sys.modules["handler"] = module
 spec.loader.exec_module(module)
 """
 HANDLER_CLIENTS = "from omnihub.adapters.aws import client; [client(s) for s in {services!r}]"
+FRAMEWORKS = """
+{body}
+print(*(m in sys.modules for m in ("pydantic", "aws_lambda_powertools.event_handler")))
+"""
+FLOOR = """
+from aws_lambda_powertools import Logger, Metrics, Tracer
+Logger(); Tracer(patch_modules=("botocore", "httplib")); Metrics()
+"""
+FLOOR_MODELS = """
+from pydantic import BaseModel
+class Probe(BaseModel):
+    value: int
+"""
+FLOOR_API = """
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+APIGatewayHttpResolver(enable_validation=True)
+"""
 
 
 def _fresh_ms(body: str, clients: str, env: dict[str, str]) -> tuple[float, float]:
@@ -90,6 +114,23 @@ def _median(body: str, clients: str, env: dict[str, str], runs: int) -> tuple[fl
         round(statistics.median(f[0] for f in figures), 1),
         round(statistics.median(f[1] for f in figures), 1),
     )
+
+
+def _floor(handler: str, env: dict[str, str]) -> tuple[str, str]:
+    """The floor's probe for a handler, and its name: Powertools, plus pydantic and the HTTP
+    resolver if the handler's import brings them in."""
+    out = subprocess.run(  # noqa: S603 - our own interpreter and probe
+        [sys.executable, "-c", "import importlib.util, sys" + FRAMEWORKS.format(body=handler)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    models, api = (word == "True" for word in out.stdout.strip().splitlines()[-1].split())
+    body = FLOOR + (FLOOR_MODELS if models else "") + (FLOOR_API if api else "")
+    name = "powertools" + (" + pydantic" if models else "") + (" + resolver" if api else "")
+    return body, name
 
 
 def bare_command(services: tuple[str, ...]) -> str:
@@ -121,26 +162,33 @@ def measure(runs: int) -> dict[str, object]:
         env["AWS_XRAY_CONTEXT_MISSING"] = "IGNORE_ERROR"  # no daemon, no segment outside Lambda
         services = FIRST_REQUEST_CLIENTS.get(logical_id, BASELINE_CLIENTS)
         path = str((ROOT / spec.code_uri / "app.py").resolve())
-        pairs = [
+        floor, floor_name = _floor(HANDLER.format(path=path), env)
+        runs_of = [
             (
                 _fresh_ms(BARE, BARE_CLIENTS.format(services=services), base_env),
+                _fresh_ms(floor, HANDLER_CLIENTS.format(services=services), env),
                 _fresh_ms(
                     HANDLER.format(path=path), HANDLER_CLIENTS.format(services=services), env
                 ),
             )
             for _ in range(runs)
         ]
-        init_ms = round(statistics.median(f[0] for _, f in pairs), 1)
+        init_ms = round(statistics.median(f[0] for _, _, f in runs_of), 1)
         functions[logical_id] = {
             "init_ms": init_ms,
             "vs_import_boto3": round(init_ms / import_boto3_ms, 2),
             "clients": list(services),
-            "with_clients_ms": round(statistics.median(f[1] for _, f in pairs), 1),
-            "bare_client_ms": round(statistics.median(b[1] for b, _ in pairs), 1),
-            "vs_bare_client": round(statistics.median(f[1] / b[1] for b, f in pairs), 2),
+            "with_clients_ms": round(statistics.median(f[1] for _, _, f in runs_of), 1),
+            "bare_client_ms": round(statistics.median(b[1] for b, _, _ in runs_of), 1),
+            "vs_bare_client": round(statistics.median(f[1] / b[1] for b, _, f in runs_of), 2),
+            # the frameworks the function uses and the same clients, nothing of the hub's own
+            "floor": floor_name,
+            "floor_ms": round(statistics.median(g[1] for _, g, _ in runs_of), 1),
+            "floor_vs_bare_client": round(statistics.median(g[1] / b[1] for b, g, _ in runs_of), 2),
+            "vs_floor": round(statistics.median(f[1] / g[1] for _, g, f in runs_of), 2),
             # the first request's clients once INIT is done: what SnapStart leaves of a cold
             # start besides Lambda's restore itself (README, "SnapStart")
-            "after_restore_ms": round(statistics.median(f[1] - f[0] for _, f in pairs), 1),
+            "after_restore_ms": round(statistics.median(f[1] - f[0] for _, _, f in runs_of), 1),
         }
     return {
         "runs": runs,
@@ -167,7 +215,9 @@ def main() -> int:
     for name, fig in report["functions"].items():  # type: ignore[attr-defined]
         print(
             f"  {name:<34}{','.join(fig['clients']):<18}{fig['with_clients_ms']:>8.1f} ms"
-            f"  {fig['vs_bare_client']:>5.2f}x the same clients bare (goal <= 1.3x)"
+            f"  {fig['vs_bare_client']:>5.2f}x the same clients bare (goal <= 1.3x);"
+            f" framework floor {fig['floor_vs_bare_client']:.2f}x, the hub's code"
+            f" {fig['vs_floor']:.2f}x on top"
         )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

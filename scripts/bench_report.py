@@ -24,6 +24,12 @@ def _ops(ops: dict[str, float]) -> str:
     return ", ".join(f"{k.split('.', 1)[1]} {v:g}" for k, v in sorted(ops.items())) or "none"
 
 
+def _floor_cell(fig: dict[str, Any]) -> str:
+    if "floor" not in fig:
+        return ""
+    return f"{fig['floor']} {fig['floor_vs_bare_client']:.2f}x"
+
+
 def render(f: dict[str, Any]) -> str:
     out = [
         "# Performance report",
@@ -72,6 +78,8 @@ def render(f: dict[str, Any]) -> str:
                 f"{fig['bare_client_ms']:.0f}",
                 f"{fig['vs_bare_client']:.2f}x",
                 f"<= {goal}x " + ("ok" if fig["vs_bare_client"] <= goal else "over"),
+                _floor_cell(fig),
+                f"{fig['vs_floor']:.2f}x" if "vs_floor" in fig else "",
             ]
             for name, fig in cold["functions"].items()
         ]
@@ -84,9 +92,24 @@ def render(f: dict[str, Any]) -> str:
                 "bare clients ms",
                 "ratio",
                 "goal",
+                "framework floor",
+                "hub code on top",
             ],
             rows,
         )
+        floors = [
+            fig["floor_vs_bare_client"] for fig in cold["functions"].values() if "floor" in fig
+        ]
+        if floors:
+            out += [
+                "The framework floor is a process importing only what the function's frameworks"
+                " cost at their least (Powertools' Logger, Tracer and Metrics; pydantic with one"
+                " model built and Powertools' validating HTTP resolver where the function's import"
+                " brings them in), then the same clients: its ratio to the bare process"
+                f" ({min(floors):.2f}-{max(floors):.2f}x here) is what no handler code can win"
+                " back, and `hub code on top` is the function against that floor, pair by pair.",
+                "",
+            ]
         after = [
             fig["after_restore_ms"]
             for fig in cold["functions"].values()

@@ -37,3 +37,29 @@ def test_the_report_renders_figures_and_failures():
     assert "| order.paid | WebhookFunction | PutItem 1 | <= PutItem 1 ok | 5.0 |" in text
     assert "Failed: RuntimeError: boom" in text
     assert "| 20 | 5 | 47 | GetItem 10, Query 32, TransactWriteItems 5 |" in text
+
+
+def test_the_cold_start_table_names_each_functions_framework_floor():
+    fig = {
+        "init_ms": 400.0,
+        "clients": ["dynamodb"],
+        "with_clients_ms": 500.0,
+        "bare_client_ms": 330.0,
+        "vs_bare_client": 1.52,
+        "floor": "powertools + pydantic",
+        "floor_ms": 420.0,
+        "floor_vs_bare_client": 1.27,
+        "vs_floor": 1.19,
+        "after_restore_ms": 100.0,
+    }
+    cold = {
+        "runs": 7,
+        "tracing": True,
+        "goal_vs_bare_client": 1.3,
+        "baseline": {"command": "python -c 'import boto3'", "ms": 320.0},
+        "functions": {"PointsConsumerFunction": fig},
+    }
+    text = render({"python": "3.12.1", "cold_start": cold})
+    row = "| PointsConsumerFunction | dynamodb | 400 | 500 | 330 | 1.52x | <= 1.3x over |"
+    assert row + " powertools + pydantic 1.27x | 1.19x |" in text
+    assert "(1.27-1.27x here) is what no handler code can win back" in text
