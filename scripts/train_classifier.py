@@ -26,6 +26,12 @@ Steps:
    (`neu` means mixed, not unsure) with the best exact sentiment; and per-intent offsets with the
    best macro recall (inquiries and suggestions are rare in reviews, so the plain model almost
    never names them).
+   Then the same choices again through the runtime's rules (`choose_through_rules`): every
+   labelled train text is answered by `classifier.decide` under the fold model that never saw
+   it, and the intent offsets (macro recall), the risk-high threshold (F2) and the `mixed`
+   threshold (exact sentiment) move, one at a time, to where what the classifier answers scores
+   best. The rules gate the heads (a question is high only when sure, a complaint must sound
+   negative...), so the heads' own best points are not the classifier's.
 6. Sentiment weights under MIN_WEIGHT and labelled-set features whose weights are all under
    MIN_HEAD_WEIGHT are dropped: the file stays under 2 MB and parses in tens of milliseconds.
 numpy, scipy and scikit-learn are used here only (requirements-dev.txt); the layer reads the JSON.
@@ -68,6 +74,10 @@ SENTIMENT_C = 0.3  # inverse regularisation strengths, chosen by cross-validatio
 HEAD_C = 1.0
 RISK_BETA = 2.0  # the high threshold maximises F-beta on the folds: a miss weighs beta² alarms
 FOLDS = 5
+#: Where the search through the rules looks: intent offsets in logits, and the thresholds.
+OFFSET_STEPS = tuple(k / 2 for k in range(13))  # 0 .. 6
+RISK_STEPS = tuple(round(0.04 + 0.02 * k, 2) for k in range(44))  # 0.04 .. 0.90
+MIXED_STEPS = tuple(round(0.30 + 0.02 * k, 2) for k in range(31))  # 0.30 .. 0.90
 SEED = 20240521
 TERM_FREQ = 1000  # jieba frequency of a lexicon term missing from the default dictionary
 # Contexts a risk, problem, negation or hedge term must survive intact.
@@ -285,19 +295,22 @@ def choose_thresholds(
     sentiment_scores: Sequence[float],
     rule_high: Any,
     allowed: Any,
-) -> tuple[heads.Thresholds, dict[str, Any]]:
-    """Out-of-fold scores of the labelled train part decide the runtime's thresholds."""
+) -> tuple[heads.Thresholds, dict[str, Any], list[tuple[dict[str, Any], list[int]]]]:
+    """Out-of-fold scores of the labelled train part: the heads' own best thresholds, and each
+    fold's fitted heads with the rows it held out (for `choose_through_rules`)."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
     n = len(rows)
     logits = np.zeros((n, len(heads.SLOTS) - 1))
     strata = [r["risk"] for r in rows]
+    fold_fits = []
     for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(
         np.zeros(n), strata
     ):
         fitted = fit_heads(x[train_idx], [rows[i] for i in train_idx])
         logits[test_idx] = head_logits(fitted, x[test_idx])
+        fold_fits.append((fitted, [int(i) for i in test_idx]))
     risk = np.exp(logits[:, 0:3] - logits[:, 0:3].max(axis=1, keepdims=True))
     p_high = risk[:, 0] / risk.sum(axis=1)
     gold_high = np.array([r["risk"] == "high" for r in rows])
@@ -359,7 +372,104 @@ def choose_thresholds(
         "topic_f1": round(best_topic[0], 4),
         "sentiment_exact": round(best_band[0], 4),
     }
-    return thresholds, folds
+    return thresholds, folds, fold_fits
+
+
+def fold_models(
+    fold_fits: Sequence[tuple[dict[str, Any], list[int]]],
+    sentiment_model: Any,
+    sentiment_vocab: dict[str, int],
+    head_vocab: dict[str, int],
+    thresholds: heads.Thresholds,
+) -> list[tuple[heads.HeadsModel, list[int]]]:
+    """Each fold's heads as the runtime model they would ship as, with the rows they never saw."""
+    models = []
+    for fitted, held_out in fold_fits:
+        bias, weights = export(sentiment_model, sentiment_vocab, fitted, head_vocab)
+        sent, labelled = weights["sentiment"], weights["labelled"]
+        rows = {f: heads.pack(f, sent.get(f), labelled.get(f)) for f in set(sent) | set(labelled)}
+        models.append((heads.HeadsModel(tuple(bias), rows, thresholds), held_out))
+    return models
+
+
+def choose_through_rules(
+    rows: Sequence[dict[str, Any]],
+    featurized: Sequence[tuple[str, Any, set[str]]],
+    models: Sequence[tuple[heads.HeadsModel, list[int]]],
+    offsets: Sequence[float],
+    start: heads.Thresholds,
+) -> tuple[list[float], heads.Thresholds, dict[str, Any]]:
+    """Intent offsets, then the risk-high threshold, then the `mixed` one, each moved to where
+    what `classifier.decide` answers out of fold scores best (one coordinate at a time)."""
+    from dataclasses import replace
+
+    first = heads.SLOTS.index("intent:complaint")
+
+    def answers(offs: Sequence[float], limits: heads.Thresholds) -> list[Any]:
+        out: list[Any] = [None] * len(rows)
+        for model, held_out in models:
+            bias = list(model.bias)
+            for k, value in enumerate(offs):
+                bias[first + k] += value
+            candidate = replace(model, bias=tuple(bias), thresholds=limits)
+            for i in held_out:
+                out[i] = classifier.decide(*featurized[i], candidate)
+        return out
+
+    def macro(got: Sequence[Any]) -> float:
+        hits = Counter(
+            r["intent"] for r, a in zip(rows, got, strict=True) if a.intent == r["intent"]
+        )
+        totals = Counter(r["intent"] for r in rows)
+        return sum(hits[i] / totals[i] for i in heads.INTENTS) / len(heads.INTENTS)
+
+    def risk(got: Sequence[Any]) -> tuple[float, float, float]:
+        pairs = [(a.risk == "high", r["risk"] == "high") for r, a in zip(rows, got, strict=True)]
+        tp = sum(p and g for p, g in pairs)
+        recall = tp / max(1, sum(g for _, g in pairs))
+        precision = tp / max(1, sum(p for p, _ in pairs))
+        beta2 = RISK_BETA**2
+        f_beta = (1 + beta2) * precision * recall / max(1e-9, beta2 * precision + recall)
+        return f_beta, recall, precision
+
+    def exact(got: Sequence[Any]) -> float:
+        return sum(a.sentiment == r["sentiment"] for r, a in zip(rows, got, strict=True)) / len(
+            rows
+        )
+
+    offs, limits = list(offsets), start
+    best = macro(answers(offs, limits))
+    for _ in range(2):
+        for k in range(1, len(heads.INTENTS)):
+            for value in OFFSET_STEPS:
+                trial = [*offs[:k], value, *offs[k + 1 :]]
+                got = macro(answers(trial, limits))
+                if got > best + 1e-9:
+                    best, offs = got, trial
+    f_best = risk(answers(offs, limits))
+    for t in RISK_STEPS:
+        got_risk = risk(answers(offs, replace(limits, risk_high=t)))
+        if got_risk[0] > f_best[0] + 1e-9:
+            f_best, limits = got_risk, replace(limits, risk_high=t)
+    s_best = exact(answers(offs, limits))
+    for t in MIXED_STEPS:
+        got_exact = exact(answers(offs, replace(limits, mixed=t)))
+        if got_exact > s_best + 1e-9:
+            s_best, limits = got_exact, replace(limits, mixed=t)
+    final = answers(offs, limits)
+    _, recall, precision = risk(final)
+    report = {
+        "intent_macro_recall": round(macro(final), 4),
+        "intent_offsets": dict(zip(heads.INTENTS, offs, strict=True)),
+        "risk_high": {
+            "threshold": limits.risk_high,
+            "recall": round(recall, 4),
+            "precision": round(precision, 4),
+        },
+        "sentiment_exact": round(exact(final), 4),
+        "mixed_threshold": limits.mixed,
+    }
+    return offs, limits, report
 
 
 def export(
@@ -444,11 +554,20 @@ def main(argv: list[str] | None = None) -> int:
     head_sets = [set(f) for f in head_feats]
     rule_high = np.array([heads.SIGNAL + "high" in f for f in head_sets])
     allowed = np.array([heads.allowed_intents(f) for f in head_sets])
-    thresholds, folds = choose_thresholds(head_rows, x_heads, head_scores, rule_high, allowed)
+    thresholds, folds, fold_fits = choose_thresholds(
+        head_rows, x_heads, head_scores, rule_high, allowed
+    )
+    models = fold_models(fold_fits, sentiment_model, sentiment_vocab, head_vocab, thresholds)
+    featurized = [classifier.featurize(r["text"]) for r in head_rows]
+    offsets, thresholds, through_rules = choose_through_rules(
+        head_rows, featurized, models, list(folds["intent_offsets"].values()), thresholds
+    )
+    folds["through_rules"] = through_rules
+    print(f"through the rules ({time.perf_counter() - started:.0f} s): {through_rules}")
     fitted = fit_heads(x_heads, head_rows)
     bias, weights = export(sentiment_model, sentiment_vocab, fitted, head_vocab)
     first_intent = heads.SLOTS.index("intent:complaint")
-    for k, offset in enumerate(folds["intent_offsets"].values()):
+    for k, offset in enumerate(offsets):
         bias[first_intent + k] = round(bias[first_intent + k] + offset, 4)
 
     inputs = {"reviews": sha256_of(args.data), "labels": labels_sha256(args.labels)}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
 import pytest
 
-from omnihub.feedback import lexicon, segment
-from omnihub.feedback.classifier import Classification, classify
+from omnihub.feedback import heads, lexicon, segment
+from omnihub.feedback.classifier import Classification, classify, decide, featurize
 
 RISK_CASES = Path(__file__).with_name("risk_cases.jsonl")
 
@@ -289,6 +290,27 @@ def test_classification_is_frozen_and_serialisable() -> None:
 def test_classify_is_deterministic() -> None:
     text = "米饭很香，就是物流有点慢，包装也压坏了"
     assert classify(text) == classify(text)
+
+
+@pytest.mark.parametrize("text", ["这个油的烟点是多少？", "这米放了几天就坏了", "收到就烂了一半"])
+def test_decide_reads_the_findings_and_never_changes_them(text: str) -> None:
+    """Training passes one featurized text through many candidate models."""
+    norm, found, feats = featurize(text)
+    before = copy.deepcopy(found)
+    first = decide(norm, found, feats, heads.get_model())
+    assert found == before
+    assert decide(norm, found, feats, heads.get_model()) == first == classify(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "risk"),
+    [("面粉放多久会坏", "inquiry", "low"), ("这米放了几天就坏了", "complaint", "high")],
+)
+def test_asking_how_long_asks_and_saying_how_long_reports(
+    text: str, intent: str, risk: str
+) -> None:
+    result = classify(text)
+    assert (result.intent, result.risk) == (intent, risk)
 
 
 def test_every_lexicon_term_is_a_dictionary_word() -> None:

@@ -31,11 +31,14 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub.feedback import lexicon
+
+if TYPE_CHECKING:
+    from omnihub.feedback.heads import HeadsModel
 
 Intent = Literal["complaint", "inquiry", "suggestion", "praise", "other"]
 Sentiment = Literal["neg", "neu", "pos"]
@@ -72,6 +75,9 @@ INQUIRY_HIGH = 0.99
 #: A text that ends as a question ("...是坏了吗", "...能退吗?", "...的烟点是多少") without naming
 #: a problem asks: a particle, a question mark, or an interrogative as its last word.
 QUESTION_END = re.compile(r"(吗|么|呢|多少|多久|几天|哪里|哪儿|如何|怎么样)[?.!~\s]*$|\?[?!\s]*$")
+#: ...or asks how long before something can or will happen ("面粉放多久会坏", "几天能到"),
+#: wherever in the text: a report says how long it took ("放了几天就坏了", "三天才到").
+ASKS_HOW_LONG = re.compile(r"(多久|多长时间|几天|几个月|几年)(会|能|可以)")
 SURE_TOPIC = 0.5  # beside the dictionary's topics, the model's count from this probability
 COMPLAINT_MAX_SCORE = 0.3  # a complaint no dictionary word names scores at most this
 PRAISE_MIN_SCORE = 0.6  # a praise no praise word names scores at least this
@@ -450,7 +456,15 @@ def classify(text: str) -> Classification:
     from omnihub.feedback import heads
 
     norm, found, feats = featurize(text)
-    model = heads.get_model()
+    return decide(norm, found, feats, heads.get_model())
+
+
+def decide(norm: str, found: _Findings, feats: set[str], model: HeadsModel) -> Classification:
+    """The answer for a featurized text under one model: its heads' scores, then the rules.
+    Reads `found` and never changes it, so training can pass one text through many candidate
+    models (scripts/train_classifier.py chooses the thresholds on what this answers)."""
+    from omnihub.feedback import heads
+
     scores = model.score(feats)
     limits = model.thresholds
     if not norm.strip() or (scores.known == 0 and not found.any_cue):
@@ -485,11 +499,12 @@ def classify(text: str) -> Classification:
         and not (asking and any(w in lexicon.RISK_MEDIUM["appearance"] for w in found.medium))
     )
     risk: Risk = "high" if found.high or model_high else "medium" if found.medium else "low"
+    spots = list(found.evidence)
     if risk == "high" and not found.high:
         grams = [f for _, f in model.contributions(feats, "risk:high") if f[0] not in "\x01\x02"]
-        found.evidence.extend((norm.find(g), g) for g in grams[:2] if len(g) > 1)
+        spots.extend((norm.find(g), g) for g in grams[:2] if len(g) > 1)
     if "?" in norm and intent == "inquiry":
-        found.evidence.append((norm.index("?"), "?"))
+        spots.append((norm.index("?"), "?"))
     if found.high and not found.intents.get("praise"):
         score = min(score, HIGH_RISK_MAX_SCORE)  # a food-safety report is not good news
         label = "neu" if label == "neu" else "neg"
@@ -511,7 +526,7 @@ def classify(text: str) -> Classification:
 
     intensity = _intensity(score, label, found, norm)
     evidence: list[str] = []
-    for _, word in sorted(found.evidence, key=lambda e: e[0]):
+    for _, word in sorted(spots, key=lambda e: e[0]):
         if word and word not in evidence:
             evidence.append(word)
     return Classification(
@@ -544,7 +559,8 @@ def _intent(scores: Any, found: _Findings, feats: set[str], score: float, norm: 
     # little: without a named problem, a complaint must sound clearly negative and a praise
     # clearly positive; else the text is recorded as `other` ("第一次买", "好的", "没什么问题").
     if intent == "complaint" and not problem:
-        ends_asking = allowed[1] and QUESTION_END.search(norm) and scores.intent["inquiry"] > 0.2
+        asks_form = QUESTION_END.search(norm) or ASKS_HOW_LONG.search(norm)
+        ends_asking = allowed[1] and asks_form and scores.intent["inquiry"] > 0.2
         if asks_unmarked_signal(feats) or ends_asking:
             return "inquiry"  # "你们有什么新品", "...是坏了吗": a question, whatever the tone
         if score > COMPLAINT_MAX_SCORE:
