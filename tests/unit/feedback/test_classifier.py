@@ -340,3 +340,15 @@ def test_risk_terms_come_out_of_the_tokenizer_whole(term: str) -> None:
             edges.add(max(edges) + len(token))
         assert start in edges, (text, tokens)
         assert start + len(term) in edges, (text, tokens)
+
+
+@pytest.mark.parametrize("text", ["烂的！！！！！！", "全坏掉了，哎......"])
+def test_a_short_report_of_rotten_food_is_still_high(text: str) -> None:
+    """Too few known features to name an intent alone, but the risk head reads a report."""
+    result = classify(text)
+    assert (result.risk, result.sentiment) == ("high", "neg")
+
+
+def test_a_short_text_the_risk_head_does_not_read_as_a_report_says_nothing() -> None:
+    result = classify("收到了")
+    assert (result.intent, result.risk, result.topics) == ("other", "low", ["other"])

@@ -57,7 +57,9 @@ Topic = Literal[
 
 _MAX_SPAN = 4
 #: A text with no dictionary cue and fewer known features than this ("收到了", "难闻") is too
-#: little to name an intent or a topic: `other`, low, with the model's tone (neu unless clear).
+#: little to name an intent or a topic: `other`, low, with the model's tone (neu unless clear),
+#: unless the risk head reads a food-safety report in it ("烂的！！！", "全坏掉了"): a short
+#: report is still a report.
 MIN_KNOWN = 10
 CLEAR_NEG_BELOW = 0.25  # ...and its tone is neu unless the score is this far from one half
 #: A defect the text negates ("没有异味", "无破损") is good news: the sentiment log-odds move by
@@ -469,7 +471,8 @@ def decide(norm: str, found: _Findings, feats: set[str], model: HeadsModel) -> C
     limits = model.thresholds
     if not norm.strip() or (scores.known == 0 and not found.any_cue):
         return _nothing_to_go_on(0.5, "neu", found, norm)
-    if scores.known < MIN_KNOWN and not found.any_cue:
+    says_little = scores.known < MIN_KNOWN and not found.any_cue
+    if says_little and scores.risk["high"] < limits.risk_high:
         # Too little to name an intent or a topic; its tone still counts ("难闻": routing reads a
         # clearly negative `other` as a complaint).
         score = round(scores.sentiment, 4)
