@@ -17,7 +17,7 @@ from omnihub.api.openapi import responses
 from omnihub.api.params import Day, WholeNumber
 from omnihub.clock import default_clock
 from omnihub.errors import Forbidden, InvalidInput, NotFound
-from omnihub.events.channel import Id, PositiveFen
+from omnihub.events.fields import Id, PositiveFen
 from omnihub.identity.admin import current
 from omnihub.leaders.binding import rebind
 from omnihub.leaders.days import add_days, day_of

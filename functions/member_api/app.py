@@ -17,7 +17,7 @@ from omnihub.api.openapi import responses
 from omnihub.api.params import WholeNumber
 from omnihub.clock import default_clock, iso
 from omnihub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from omnihub.events.channel import Id, Identity, IdentityType
+from omnihub.events.fields import Id, Identity, IdentityType
 from omnihub.identity.admin import current, erase, lookup, unmerge
 from omnihub.identity.file import identity_section
 from omnihub.identity.model import IdentityKey

@@ -18,7 +18,7 @@ from omnihub.api.openapi import responses
 from omnihub.api.params import Day, WholeNumber
 from omnihub.clock import business_date, default_clock
 from omnihub.errors import Forbidden, InvalidInput, NotFound
-from omnihub.events.channel import Id
+from omnihub.events.fields import Id
 from omnihub.identity.chain import live_root
 from omnihub.observability import powertools
 from omnihub.privacy import mask_optional, mask_text

@@ -39,10 +39,20 @@ NO_MODELS = frozenset(
 )
 
 #: Modules only these functions' first request needs: the webhook's intake and channel rules
-#: (a store's port type is no reason to import them).
+#: (a store's port type is no reason to import them), and the channel events' models, which
+#: only the webhook and the consumers that parse channel data build (an API takes its field
+#: types from omnihub.events.fields).
 ONLY_IN = {
     "omnihub.webhook.intake": frozenset({"WebhookFunction"}),
     "omnihub.channel_rules": frozenset({"WebhookFunction"}),
+    "omnihub.events.channel": frozenset(
+        {
+            "WebhookFunction",
+            "FeedbackConsumerFunction",
+            "LeadersConsumerFunction",
+            "PointsConsumerFunction",
+        }
+    ),
 }
 
 PROBE = """

@@ -12,8 +12,6 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     StrictInt,
     TypeAdapter,
@@ -23,28 +21,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-IdentityType = Literal[
-    "phone",
-    "wechat_unionid",
-    "alipay_user_id",
-    "tmall_omid",
-    "store_card",
-    "wechat_openid",
-    "tmall_ouid",
-    "jd_pin",
-    "douyin_open_id",
-    "pdd_buyer_id",
-    "device_id",
-]
-
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@/+=-]+$")]
-Fen = Annotated[StrictInt, Field(ge=0, le=10**12)]
-PositiveFen = Annotated[StrictInt, Field(gt=0, le=10**12)]
-ShortText = Annotated[str, Field(max_length=256)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from omnihub.events.fields import Fen, Id, Identity, PositiveFen, ShortText, Strict
 
 
 def _refuse(loc: tuple[str | int, ...], kind: str, message: str, value: object) -> ValidationError:
@@ -68,11 +45,6 @@ def _unique_line_ids(field: str, line_ids: Sequence[str]) -> None:
                 line_id,
             )
         seen.add(line_id)
-
-
-class Identity(Strict):
-    type: IdentityType
-    value: Annotated[str, Field(max_length=256)]
 
 
 class Profile(Strict):
@@ -101,7 +73,8 @@ class Profile(Strict):
 
 
 class MemberPart(Strict):
-    identities: Annotated[list[Identity], Field(max_length=20)] = []
+    # a pydantic field: each model gets its own copy of the default
+    identities: Annotated[list[Identity], Field(max_length=20)] = []  # noqa: RUF012
     profile: Profile = Profile()
 
 
