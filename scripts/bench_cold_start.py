@@ -12,8 +12,8 @@ keeps the SDK quiet.
 
 A third process, the framework floor, sits in every pair too: what any function written by this
 project's rules imports before a line of its own, then the same clients: Powertools' Logger,
-Tracer and Metrics as omnihub.observability makes them, and of pydantic (one model built) and
-Powertools' validating HTTP resolver whichever the function's import brings in. `vs_floor` is
+Tracer and Metrics as omnihub.observability makes them, plus pydantic (one model built) and
+Powertools' validating HTTP resolver when the function's import brings them in. `vs_floor` is
 what the hub's own code adds; the floor's own ratio to the bare process is what no handler code
 can win back.
 
