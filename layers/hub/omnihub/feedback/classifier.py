@@ -19,7 +19,8 @@ How it decides:
   high only when it is sure; medium stays the dictionary's quality defect (胀袋, 结块...); an
   inquiry must ask and a suggestion must wish; a problem the dictionary names makes a complaint
   even as a question; a complaint no dictionary word names must sound clearly negative; a text
-  the model knows too little of is `other`.
+  the model knows too little of is `other`, unless the risk head reads a food-safety report
+  in it.
 """
 
 from __future__ import annotations
@@ -266,13 +267,15 @@ _second = operator.itemgetter(1)
 
 def _scan(text: str, findings: _Findings) -> list[str]:
     """Lexicon pass over normalized text; returns all tokens (for the sentiment model)."""
-    from omnihub.feedback import segment
+    # Imports in the hot functions name a module, not a package: `from package import module`
+    # runs importlib's Python-level _handle_fromlist on every call.
+    from omnihub.feedback.segment import clause_spans, get_segmenter
 
     index = _get_index()
     all_tokens: list[str] = []
     eaten = False
-    words = segment.get_segmenter().words
-    findings.clauses = segment.clause_spans(text)
+    words = get_segmenter().words
+    findings.clauses = clause_spans(text)
     for base, clause in findings.clauses:
         tokens = words(clause)
         all_tokens.extend(map(_second, tokens))
@@ -444,28 +447,29 @@ def _concept_features(names: frozenset[str]) -> tuple[str, ...]:
 
 def featurize(text: str) -> tuple[str, _Findings, set[str]]:
     """Normalized text, the lexicon's findings and the heads' features of one text."""
-    from omnihub.feedback import heads, segment
+    from omnihub.feedback.heads import features
+    from omnihub.feedback.segment import normalize
 
-    norm = segment.normalize(text)
+    norm = normalize(text)
     found = _Findings()
     tokens = _scan(norm, found)
     clauses = [clause for _, clause in found.clauses]
-    return norm, found, heads.features(clauses, tokens, signals(found, norm))
+    return norm, found, features(clauses, tokens, signals(found, norm))
 
 
 def classify(text: str) -> Classification:
     """Classify one piece of feedback from any channel; never raises on any string."""
-    from omnihub.feedback import heads
+    from omnihub.feedback.heads import get_model
 
     norm, found, feats = featurize(text)
-    return decide(norm, found, feats, heads.get_model())
+    return decide(norm, found, feats, get_model())
 
 
 def decide(norm: str, found: _Findings, feats: set[str], model: HeadsModel) -> Classification:
     """The answer for a featurized text under one model: its heads' scores, then the rules.
     Reads `found` and never changes it, so training can pass one text through many candidate
     models (scripts/train_classifier.py chooses the thresholds on what this answers)."""
-    from omnihub.feedback import heads
+    from omnihub.feedback.heads import ASK_SIGNALS, TOPICS, sigmoid
 
     scores = model.score(feats)
     limits = model.thresholds
@@ -483,7 +487,7 @@ def decide(norm: str, found: _Findings, feats: set[str], model: HeadsModel) -> C
     reassured_only = bool(found.reassured) and not _names_problem(found)
     raw = scores.sentiment
     if reassured_only:
-        raw = heads.sigmoid(math.log(raw / (1.0 - raw)) + SHIFT_REASSURE)
+        raw = sigmoid(math.log(raw / (1.0 - raw)) + SHIFT_REASSURE)
     score = round(raw, 4)
     label: Sentiment = "neu" if scores.mixed >= limits.mixed else "pos" if score >= 0.5 else "neg"
 
@@ -492,7 +496,7 @@ def decide(norm: str, found: _Findings, feats: set[str], model: HeadsModel) -> C
     # whose defects are all negated or asked about ("没有异味", "米会生虫吗？", "放多久会坏？") is
     # never made high by the model alone, and a question needs the model to be sure. Medium
     # stays the dictionary's quality defect (胀袋, 结块, 不新鲜...), which routing reads.
-    asking = not heads.ASK_SIGNALS.isdisjoint(feats)
+    asking = not ASK_SIGNALS.isdisjoint(feats)
     model_high = (
         scores.risk["high"] >= (INQUIRY_HIGH if intent == "inquiry" else limits.risk_high)
         and not (found.scoped and not found.high)
@@ -518,7 +522,7 @@ def decide(norm: str, found: _Findings, feats: set[str], model: HeadsModel) -> C
 
     # Topics, primary first. Where the domain dictionary names topics (漏油, 结块, 胀袋...),
     # those, with the model's only where it is sure; elsewhere the model's.
-    ranked = sorted(heads.TOPICS, key=lambda t: -scores.topics[t])
+    ranked = sorted(TOPICS, key=lambda t: -scores.topics[t])
     named = found.topics | ({"packaging"} if "leakage" in found.topics else set())
     floor = max(limits.topic, SURE_TOPIC) if named else limits.topic
     chosen: list[str] = [t for t in ranked if t in named or scores.topics[t] >= floor]
@@ -549,9 +553,9 @@ def _intent(scores: Any, found: _Findings, feats: set[str], score: float, norm: 
     Two more rules: a problem the domain dictionary names, not negated, makes a complaint even
     as a question ("漏油了怎么办？"); a text whose only defects are negated is no complaint.
     """
-    from omnihub.feedback import heads
+    from omnihub.feedback.heads import allowed_intents
 
-    allowed = list(heads.allowed_intents(feats))
+    allowed = list(allowed_intents(feats))
     if found.reassured and not _names_problem(found):
         allowed[0] = False  # "没有异味，很新鲜" is no complaint
     intent: Intent = scores.top_intent(allowed)
@@ -574,9 +578,9 @@ def _intent(scores: Any, found: _Findings, feats: set[str], score: float, norm: 
 
 
 def asks_unmarked_signal(feats: set[str]) -> bool:
-    from omnihub.feedback import heads
+    from omnihub.feedback.heads import SIGNAL
 
-    return heads.SIGNAL + "asks_unmarked" in feats
+    return SIGNAL + "asks_unmarked" in feats
 
 
 def _nothing_to_go_on(
