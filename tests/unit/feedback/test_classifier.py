@@ -352,3 +352,15 @@ def test_a_short_report_of_rotten_food_is_still_high(text: str) -> None:
 def test_a_short_text_the_risk_head_does_not_read_as_a_report_says_nothing() -> None:
     result = classify("收到了")
     assert (result.intent, result.risk, result.topics) == ("other", "low", ["other"])
+
+
+@pytest.mark.parametrize("text", ["刚到货就有两个烂掉了？", "寄过来全是坏的，这怎么吃？"])
+def test_a_report_in_the_form_of_a_question_is_still_high(text: str) -> None:
+    """The model's threshold, as for any report: the question mark does not make it a worry."""
+    assert classify(text).risk == "high"
+
+
+@pytest.mark.parametrize("text", ["冬天花生油凝固了是坏了吗？", "米饭放了一晚上是不是坏了？"])
+def test_a_question_whether_food_went_bad_needs_the_model_to_be_sure(text: str) -> None:
+    result = classify(text)
+    assert (result.intent, result.risk) == ("inquiry", "low")

@@ -72,15 +72,17 @@ HIGH_RISK_MAX_SCORE = 0.1824
 # negative, so they are neu unless the score is this far out.
 ASK_NEG_BELOW = 0.05
 ASK_POS_ABOVE = 0.95
-#: The model alone makes a question high risk only when this sure: a question is mostly a worry
-#: ("冬天花生油凝固了是坏了吗？"), and the report in it ("每喝一次都拉肚子") makes the model sure.
-INQUIRY_HIGH = 0.99
 #: A text that ends as a question ("...是坏了吗", "...能退吗?", "...的烟点是多少") without naming
 #: a problem asks: a particle, a question mark, or an interrogative as its last word.
 QUESTION_END = re.compile(r"(吗|么|呢|多少|多久|几天|哪里|哪儿|如何|怎么样)[?.!~\s]*$|\?[?!\s]*$")
 #: ...or asks how long before something can or will happen ("面粉放多久会坏", "几天能到"),
 #: wherever in the text: a report says how long it took ("放了几天就坏了", "三天才到").
 ASKS_HOW_LONG = re.compile(r"(多久|多长时间|几天|几个月|几年)(会|能|可以)")
+#: A question whether something is wrong ("冬天花生油凝固了是坏了吗？", "是不是变质了") is
+#: mostly a worry: the model alone makes it high only when this sure. A question that reports
+#: ("有一个已经烂掉了?", "京东发货前都不带检查的么？") is judged on the risk threshold.
+INQUIRY_HIGH = 0.99
+ASKS_WHETHER = re.compile(r"是不是|是否|会不会|有没有|能不能|(是|算)[^,.!?;]{0,6}(吗|么)")
 SURE_TOPIC = 0.5  # beside the dictionary's topics, the model's count from this probability
 COMPLAINT_MAX_SCORE = 0.3  # a complaint no dictionary word names scores at most this
 PRAISE_MIN_SCORE = 0.6  # a praise no praise word names scores at least this
@@ -494,11 +496,13 @@ def decide(norm: str, found: _Findings, feats: set[str], model: HeadsModel) -> C
     intent = _intent(scores, found, feats, score, norm)
     # Rules that stay rules: a food-safety term left standing is high (hedged or not); a text
     # whose defects are all negated or asked about ("没有异味", "米会生虫吗？", "放多久会坏？") is
-    # never made high by the model alone, and a question needs the model to be sure. Medium
-    # stays the dictionary's quality defect (胀袋, 结块, 不新鲜...), which routing reads.
+    # never made high by the model alone, and a question whether something is wrong needs the
+    # model to be sure. Medium stays the dictionary's quality defect (胀袋, 结块, 不新鲜...),
+    # which routing reads.
     asking = not ASK_SIGNALS.isdisjoint(feats)
+    worry = intent == "inquiry" and ASKS_WHETHER.search(norm) is not None
     model_high = (
-        scores.risk["high"] >= (INQUIRY_HIGH if intent == "inquiry" else limits.risk_high)
+        scores.risk["high"] >= (INQUIRY_HIGH if worry else limits.risk_high)
         and not (found.scoped and not found.high)
         and not (intent == "inquiry" and _hypothetical(norm))
         # "油有点浑浊，是不是坏了？": asking about a look that has an innocent cause (peanut oil
