@@ -220,7 +220,8 @@ def _capacity(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def _goals(figures: dict[str, Any]) -> None:
-    """Each goal of the cold start and the capacity plan next to today's figure."""
+    """Each goal of the cold start, the classifier's speed and the capacity plan next to
+    today's figure."""
     cold = figures.get("cold_start") or {}
     for name, fig in (cold.get("functions") or {}).items():
         ratio = fig.get("vs_bare_client")
@@ -232,6 +233,15 @@ def _goals(figures: dict[str, Any]) -> None:
                 else ""
             )
             print(f"goal: cold start {name} {ratio:.2f}x the bare clients (<= 1.3x) {mark}{floor}")
+    speed = figures.get("classifier_speed") or {}
+    first = (speed.get("cold") or {}).get("classifier/compiled")
+    warm = speed.get("warm") or {}
+    if first and "classifier" in warm:
+        mark = "ok" if first["first_ms"] <= 100 else "over"
+        print(f"goal: classifier first answer {first['first_ms']:.0f} ms (<= 100 ms) {mark}")
+        rate, jieba = warm["classifier"]["per_second"], warm["baseline"]["per_second"]
+        mark = "ok" if rate >= 5000 else "over"
+        print(f"goal: classifier warm {rate:,} texts/s (>= 5,000) {mark}; plain jieba {jieba:,}")
     per = figures.get("per_event")
     if isinstance(per, dict) and "error" not in per:
         from scripts.request_budgets import overruns

@@ -63,3 +63,16 @@ def test_the_cold_start_table_names_each_functions_framework_floor():
     row = "| PointsConsumerFunction | dynamodb | 400 | 500 | 330 | 1.52x | <= 1.3x over |"
     assert row + " powertools + pydantic 1.27x | 1.19x |" in text
     assert "(1.27-1.27x here; median 1.27x over the 1 functions that parse with pydantic)" in text
+
+
+def test_bench_prints_the_classifiers_speed_goals_next_to_plain_jieba(capsys):
+    from scripts.bench import _goals
+
+    speed = {
+        "cold": {"classifier/compiled": {"import_ms": 180.0, "first_ms": 90.4}},
+        "warm": {"baseline": {"per_second": 5547}, "classifier": {"per_second": 3977}},
+    }
+    _goals({"classifier_speed": speed})
+    out = capsys.readouterr().out
+    assert "goal: classifier first answer 90 ms (<= 100 ms) ok" in out
+    assert "goal: classifier warm 3,977 texts/s (>= 5,000) over; plain jieba 5,547" in out

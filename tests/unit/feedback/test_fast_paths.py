@@ -84,9 +84,15 @@ def test_packed_rows_sum_to_the_exact_column_sums() -> None:
 
 
 def test_weights_survive_the_file_layout() -> None:
-    sentiment = {"a": 3, "bc": -1200, "\x02high": 77}
+    """Sentiment-only features (long and single characters) in two bytes, the rest as rows."""
+    sentiment = {"a": 3, "bc": -1200, "\x02high": 77, "x": -32768, "yz": 32767, "q": 0}
     labelled = {"a": list(range(14)), "zz": [-5] * 14}
-    assert heads.decode_weights(heads.encode_weights(sentiment, labelled)) == (sentiment, labelled)
+    encoded = heads.encode_weights(sentiment, labelled)
+    assert encoded["sentiment_only"] == {"known": 3, "short": 2}
+    assert heads.decode_weights(encoded) == (sentiment, labelled)
+    rows = heads._read_weights(encoded)
+    for f in set(sentiment) | set(labelled):
+        assert rows[f] == heads.pack(f, sentiment.get(f), labelled.get(f)), f
     with pytest.raises(ValueError, match="16 bits"):
         heads.encode_weights({"a": 40000}, {})
     with pytest.raises(ValueError, match="newline"):
@@ -95,9 +101,15 @@ def test_weights_survive_the_file_layout() -> None:
 
 def test_a_model_whose_rows_do_not_match_its_features_is_refused() -> None:
     raw = json.loads(heads.MODEL_PATH.read_text(encoding="utf-8"))
-    raw["weights"] = {**raw["weights"], "features": raw["weights"]["features"] + "\nextra"}
-    with pytest.raises(ValueError, match="model weights"):
-        heads.HeadsModel.from_json(raw)
+    weights = raw["weights"]
+    for broken in (
+        {**weights, "features": weights["features"] + "\nextra"},
+        {**weights, "sentiment_only": {**weights["sentiment_only"], "known": 0}},
+        {**weights, "sentiment_only": {"known": -1, "short": 1}},
+        {**weights, "sentiment_only": {}},
+    ):
+        with pytest.raises(ValueError, match="model weights"):
+            heads.HeadsModel.from_json({**raw, "weights": broken})
 
 
 def regenerate() -> None:
