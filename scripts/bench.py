@@ -237,11 +237,16 @@ def _goals(figures: dict[str, Any]) -> None:
     first = (speed.get("cold") or {}).get("classifier/compiled")
     warm = speed.get("warm") or {}
     if first and "classifier" in warm:
-        mark = "ok" if first["first_ms"] <= 100 else "over"
-        print(f"goal: classifier first answer {first['first_ms']:.0f} ms (<= 100 ms) {mark}")
+        goals = {"first_ms": 100, "warm_per_second": 5000, **(speed.get("goals") or {})}
+        ms, most = first["first_ms"], goals["first_ms"]
+        mark = "ok" if ms <= most else "over"
+        print(f"goal: classifier first answer {ms:.0f} ms (<= {most:,} ms) {mark}")
         rate, jieba = warm["classifier"]["per_second"], warm["baseline"]["per_second"]
-        mark = "ok" if rate >= 5000 else "over"
-        print(f"goal: classifier warm {rate:,} texts/s (>= 5,000) {mark}; plain jieba {jieba:,}")
+        least = goals["warm_per_second"]
+        mark = "ok" if rate >= least else "over"
+        print(
+            f"goal: classifier warm {rate:,} texts/s (>= {least:,}) {mark}; plain jieba {jieba:,}"
+        )
     per = figures.get("per_event")
     if isinstance(per, dict) and "error" not in per:
         from scripts.request_budgets import overruns
