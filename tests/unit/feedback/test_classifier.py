@@ -360,7 +360,16 @@ def test_a_report_in_the_form_of_a_question_is_still_high(text: str) -> None:
     assert classify(text).risk == "high"
 
 
-@pytest.mark.parametrize("text", ["冬天花生油凝固了是坏了吗？", "米饭放了一晚上是不是坏了？"])
+def test_a_report_ending_in_a_modal_question_is_high_when_the_model_is_sure() -> None:
+    """A modal (可以, 能, 会) makes a question a worry, which needs the model to be sure; it no
+    longer keeps a plain report of rot from being high."""
+    result = classify("打开一看全是烂的，坏了好几个，都烂透了，可以给0星吗？")
+    assert (result.intent, result.risk) == ("inquiry", "high")
+
+
+@pytest.mark.parametrize(
+    "text", ["冬天花生油凝固了是坏了吗？", "米饭放了一晚上是不是坏了？", "面粉放多久会坏？"]
+)
 def test_a_question_whether_food_went_bad_needs_the_model_to_be_sure(text: str) -> None:
     result = classify(text)
     assert (result.intent, result.risk) == ("inquiry", "low")

@@ -78,11 +78,14 @@ QUESTION_END = re.compile(r"(吗|么|呢|多少|多久|几天|哪里|哪儿|如�
 #: ...or asks how long before something can or will happen ("面粉放多久会坏", "几天能到"),
 #: wherever in the text: a report says how long it took ("放了几天就坏了", "三天才到").
 ASKS_HOW_LONG = re.compile(r"(多久|多长时间|几天|几个月|几年)(会|能|可以)")
-#: A question whether something is wrong ("冬天花生油凝固了是坏了吗？", "是不是变质了") is
-#: mostly a worry: the model alone makes it high only when this sure. A question that reports
-#: ("有一个已经烂掉了?", "京东发货前都不带检查的么？") is judged on the risk threshold.
+#: A question whether something is wrong ("冬天花生油凝固了是坏了吗？", "是不是变质了") or
+#: could go wrong (a modal: "放多久会坏？", "能放多久") is mostly a worry: the model alone makes
+#: it high only when this sure. A question that reports ("有一个已经烂掉了?",
+#: "京东发货前都不带检查的么？") is judged on the risk threshold.
 INQUIRY_HIGH = 0.99
-ASKS_WHETHER = re.compile(r"是不是|是否|会不会|有没有|能不能|(是|算)[^,.!?;]{0,6}(吗|么)")
+ASKS_WHETHER = re.compile(
+    r"是不是|是否|有没有|(是|算)[^,.!?;]{0,6}(吗|么)|" + "|".join(lexicon.QUESTION_MODALS)
+)
 SURE_TOPIC = 0.5  # beside the dictionary's topics, the model's count from this probability
 COMPLAINT_MAX_SCORE = 0.3  # a complaint no dictionary word names scores at most this
 PRAISE_MIN_SCORE = 0.6  # a praise no praise word names scores at least this
@@ -495,16 +498,15 @@ def decide(norm: str, found: _Findings, feats: set[str], model: HeadsModel) -> C
 
     intent = _intent(scores, found, feats, score, norm)
     # Rules that stay rules: a food-safety term left standing is high (hedged or not); a text
-    # whose defects are all negated or asked about ("没有异味", "米会生虫吗？", "放多久会坏？") is
-    # never made high by the model alone, and a question whether something is wrong needs the
-    # model to be sure. Medium stays the dictionary's quality defect (胀袋, 结块, 不新鲜...),
-    # which routing reads.
+    # whose defects are all negated or asked about ("没有异味", "米会生虫吗？") is never made
+    # high by the model alone, and a question whether something is or could go wrong
+    # ("放多久会坏？") needs the model to be sure. Medium stays the dictionary's quality defect
+    # (胀袋, 结块, 不新鲜...), which routing reads.
     asking = not ASK_SIGNALS.isdisjoint(feats)
     worry = intent == "inquiry" and ASKS_WHETHER.search(norm) is not None
     model_high = (
         scores.risk["high"] >= (INQUIRY_HIGH if worry else limits.risk_high)
         and not (found.scoped and not found.high)
-        and not (intent == "inquiry" and _hypothetical(norm))
         # "油有点浑浊，是不是坏了？": asking about a look that has an innocent cause (peanut oil
         # clouds in the cold) is the dictionary's medium, not an alarm
         and not (asking and any(w in lexicon.RISK_MEDIUM["appearance"] for w in found.medium))
@@ -599,11 +601,6 @@ def _nothing_to_go_on(
         risk="low",
         evidence=[],
     )
-
-
-def _hypothetical(norm: str) -> bool:
-    """Of a question: about what could happen ("放多久会坏？", "能放多久"), it has a modal."""
-    return any(m in norm for m in lexicon.QUESTION_MODALS)
 
 
 def _names_problem(found: _Findings) -> bool:
